@@ -1,0 +1,119 @@
+package dev.singleflight.impl;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.PriorityQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One execution in flight for a key, and the callers waiting for it.
+ *
+ * <p>Only touched on the verticle's event loop. Each caller is its promise; the flight completes
+ * every promise with the same result or failure, once. Callers with a timeout are also kept in
+ * deadline order, served by one timer per flight set for the earliest deadline, not one per caller.
+ */
+final class Flight {
+
+  final String key;
+  private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
+  /** Callers still waiting: the waiters less those whose timeout elapsed. */
+  private int waiting;
+  private PriorityQueue<FlightRequest> deadlines;
+  private long timerId = -1;
+  private long timerDeadline;
+  private boolean done;
+
+  Flight(String key) {
+    this.key = key;
+  }
+
+  /** Adds a caller; a timed caller arms the flight's timer if its deadline is the earliest. */
+  void join(FlightRequest request, Vertx vertx) {
+    waiters.add(request.promise);
+    waiting++;
+    if (request.timed) {
+      if (deadlines == null) {
+        deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
+      }
+      deadlines.add(request);
+      if (timerId == -1 || request.deadline - timerDeadline < 0) {
+        arm(request.deadline, vertx);
+      }
+    }
+  }
+
+  /** @return the callers still waiting */
+  int waiting() {
+    return waiting;
+  }
+
+  boolean isDone() {
+    return done;
+  }
+
+  /**
+   * Completes every caller with {@code outcome}; later calls do nothing.
+   *
+   * @return the callers that were still waiting
+   */
+  int complete(AsyncResult<Object> outcome, Vertx vertx) {
+    if (done) {
+      return 0;
+    }
+    done = true;
+    if (timerId != -1) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+    int served = waiting;
+    waiting = 0;
+    if (outcome.succeeded()) {
+      Object value = outcome.result();
+      for (Promise<Object> waiter : waiters) {
+        waiter.tryComplete(value);
+      }
+    } else {
+      Throwable cause = outcome.cause();
+      for (Promise<Object> waiter : waiters) {
+        waiter.tryFail(cause);
+      }
+    }
+    return served;
+  }
+
+  private void arm(long deadline, Vertx vertx) {
+    if (timerId != -1) {
+      vertx.cancelTimer(timerId);
+    }
+    timerDeadline = deadline;
+    long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
+    timerId = vertx.setTimer(delayMillis, id -> expire(vertx));
+  }
+
+  /** Fails the callers whose deadline has passed, then re-arms for the next one. */
+  private void expire(Vertx vertx) {
+    timerId = -1;
+    if (done) {
+      return;
+    }
+    long now = System.nanoTime();
+    FlightRequest next;
+    while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
+      deadlines.poll();
+      if (next.promise.tryFail(timeout())) {
+        waiting--;
+      }
+    }
+    if (next != null) {
+      arm(next.deadline, vertx);
+    }
+  }
+
+  private TimeoutException timeout() {
+    return new TimeoutException("single-flight call for key '" + key + "' timed out; the flight goes on for other callers");
+  }
+}
