@@ -34,14 +34,22 @@ public class SingleFlightOptions {
    * Options read from JSON; an absent field keeps its default.
    *
    * @param json the fields as {@link #toJson()} writes them, not {@code null}
-   * @throws ClassCastException when a field has the wrong JSON type
-   * @throws IllegalArgumentException when a field has an invalid value
+   * @throws IllegalArgumentException when a field has the wrong JSON type or an invalid value
    */
   public SingleFlightOptions(JsonObject json) {
     this();
-    if (json.containsKey("address")) {
-      setAddress(json.getString("address"));
+    Object address = json.getValue("address");
+    if (address != null) {
+      setAddress(typed(json, "address", String.class));
     }
+  }
+
+  private static <T> T typed(JsonObject json, String field, Class<T> type) {
+    Object value = json.getValue(field);
+    if (!type.isInstance(value)) {
+      throw new IllegalArgumentException(field + " must be a " + type.getSimpleName() + ", was " + value);
+    }
+    return type.cast(value);
   }
 
   /** @return these options as JSON, one field per option */

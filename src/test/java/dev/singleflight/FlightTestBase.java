@@ -6,11 +6,13 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +20,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class FlightTestBase {
 
   static final long WAIT_SECONDS = 20;
+
+  /** A blocking function that counts its runs and waits for {@link #release} before returning. */
+  static final class Gate<T> implements Callable<T> {
+    final AtomicInteger runs = new AtomicInteger();
+    final CountDownLatch release = new CountDownLatch(1);
+    final T value;
+
+    Gate(T value) {
+      this.value = value;
+    }
+
+    @Override
+    public T call() throws Exception {
+      runs.incrementAndGet();
+      awaitLatch(release);
+      return value;
+    }
+  }
 
   Vertx vertx;
   String deploymentId;

@@ -1,58 +1,31 @@
 package dev.singleflight;
 
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The semantics of the core issue, one behaviour per test. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SingleFlightTest extends FlightTestBase {
-
-  /** A blocking function that counts its runs and waits for {@link #release} before returning. */
-  static final class Gate<T> implements Callable<T> {
-    final AtomicInteger runs = new AtomicInteger();
-    final CountDownLatch release = new CountDownLatch(1);
-    final T value;
-
-    Gate(T value) {
-      this.value = value;
-    }
-
-    @Override
-    public T call() throws Exception {
-      runs.incrementAndGet();
-      awaitLatch(release);
-      return value;
-    }
-  }
 
   private List<Future<Object>> callMany(String key, Callable<Object> fn, int count) {
     List<Future<Object>> calls = new ArrayList<>();

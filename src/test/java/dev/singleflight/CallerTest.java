@@ -1,0 +1,134 @@
+package dev.singleflight;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What callers see: their own context, argument checks, and a herd. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CallerTest extends FlightTestBase {
+
+  /** A verticle that makes a call in start() and records the context its handler runs on. */
+  static final class CallingVerticle extends VerticleBase {
+    final CompletableFuture<Boolean> sameContext = new CompletableFuture<>();
+    final boolean async;
+
+    CallingVerticle(boolean async) {
+      this.async = async;
+    }
+
+    @Override
+    public Future<?> start() {
+      SingleFlight flights = SingleFlight.createProxy(vertx);
+      Future<String> call = async
+        ? flights.flightAsync("k", () -> Future.succeededFuture("value"))
+        : flights.flight("k", () -> "value");
+      call.onComplete(ar -> sameContext.complete(Vertx.currentContext() == context && ar.succeeded()));
+      return Future.succeededFuture();
+    }
+  }
+
+  @Test
+  void aBlockingCallsFutureCompletesOnTheCallersContext() throws Exception {
+    CallingVerticle caller = new CallingVerticle(false);
+    await(vertx.deployVerticle(caller));
+    assertTrue(caller.sameContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void anAsyncCallsFutureCompletesOnTheCallersContext() throws Exception {
+    CallingVerticle caller = new CallingVerticle(true);
+    await(vertx.deployVerticle(caller));
+    assertTrue(caller.sameContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void callsFromPlainThreadsWork() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        results.add(pool.submit(() -> await(flights.flight("k", () -> "value"))));
+      }
+      for (java.util.concurrent.Future<String> result : results) {
+        assertEquals("value", result.get(WAIT_SECONDS, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNullKeyOrFunctionIsRejectedAndNothingIsSent() {
+    AtomicInteger sent = new AtomicInteger();
+    vertx.eventBus().addOutboundInterceptor((DeliveryContext<Object> delivery) -> {
+      sent.incrementAndGet();
+      delivery.next();
+    });
+    assertThrows(NullPointerException.class, () -> flights.flight(null, () -> "value"));
+    assertThrows(NullPointerException.class, () -> flights.flight("k", null));
+    assertThrows(NullPointerException.class, () -> flights.flight(null, () -> "value", Duration.ofSeconds(1)));
+    assertThrows(NullPointerException.class, () -> flights.flightAsync(null, () -> Future.succeededFuture("value")));
+    assertThrows(NullPointerException.class, () -> flights.flightAsync("k", null));
+    assertThrows(NullPointerException.class, () -> flights.flightAsync("k", null, Duration.ofSeconds(1)));
+    assertThrows(NullPointerException.class, () -> flights.forget(null));
+    assertThrows(NullPointerException.class, () -> flights.flight("k", () -> "value", null));
+    assertThrows(IllegalArgumentException.class, () -> flights.flight("k", () -> "value", Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> flights.flightAsync("k", () -> Future.succeededFuture(1), Duration.ofMillis(-1)));
+    assertThrows(NullPointerException.class, () -> SingleFlight.createProxy(vertx, null));
+    assertEquals(0, sent.get());
+  }
+
+  @Test
+  void aHerdOfTenThousandCallersOnOneKeyGetsOneExecutionAndEveryCallerCompletes() throws Exception {
+    int threads = 4;
+    int perThread = 2_500;
+    Gate<String> gate = new Gate<>("value");
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<java.util.concurrent.Future<List<Future<String>>>> senders = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        senders.add(pool.submit(() -> {
+          awaitLatch(start);
+          List<Future<String>> calls = new ArrayList<>(perThread);
+          for (int i = 0; i < perThread; i++) {
+            calls.add(flights.flight("user:123", gate));
+          }
+          return calls;
+        }));
+      }
+      start.countDown();
+      List<Future<String>> calls = new ArrayList<>();
+      for (java.util.concurrent.Future<List<Future<String>>> sender : senders) {
+        calls.addAll(sender.get(WAIT_SECONDS, TimeUnit.SECONDS));
+      }
+      barrier();
+      gate.release.countDown();
+      for (Future<String> call : calls) {
+        assertEquals("value", await(call));
+      }
+      assertEquals(threads * perThread, calls.size());
+      assertEquals(1, gate.runs.get());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
