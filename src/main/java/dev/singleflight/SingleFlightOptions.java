@@ -1,8 +1,13 @@
 package dev.singleflight;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Options of a {@link SingleFlightVerticle}, a Vert.x data object: every field has a {@code DEFAULT_*}
@@ -14,11 +19,16 @@ public class SingleFlightOptions {
   /** The default event-bus address of the verticle: {@value}. */
   public static final String DEFAULT_ADDRESS = "singleflight.flight";
 
+  /** By default JSON-protocol flights may name any downstream address: an empty list. */
+  public static final List<String> DEFAULT_ALLOWED_ADDRESSES = List.of();
+
   private String address;
+  private List<String> allowedAddresses;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
     address = DEFAULT_ADDRESS;
+    allowedAddresses = DEFAULT_ALLOWED_ADDRESSES;
   }
 
   /**
@@ -28,6 +38,7 @@ public class SingleFlightOptions {
    */
   public SingleFlightOptions(SingleFlightOptions other) {
     address = other.address;
+    allowedAddresses = other.allowedAddresses;
   }
 
   /**
@@ -38,9 +49,18 @@ public class SingleFlightOptions {
    */
   public SingleFlightOptions(JsonObject json) {
     this();
-    Object address = json.getValue("address");
-    if (address != null) {
+    if (json.getValue("address") != null) {
       setAddress(typed(json, "address", String.class));
+    }
+    if (json.getValue("allowedAddresses") != null) {
+      List<String> allowed = new ArrayList<>();
+      for (Object entry : typed(json, "allowedAddresses", JsonArray.class)) {
+        if (!(entry instanceof String pattern)) {
+          throw new IllegalArgumentException("allowedAddresses must hold strings, had " + entry);
+        }
+        allowed.add(pattern);
+      }
+      setAllowedAddresses(allowed);
     }
   }
 
@@ -54,7 +74,9 @@ public class SingleFlightOptions {
 
   /** @return these options as JSON, one field per option */
   public JsonObject toJson() {
-    return new JsonObject().put("address", address);
+    return new JsonObject()
+      .put("address", address)
+      .put("allowedAddresses", new JsonArray(new ArrayList<>(allowedAddresses)));
   }
 
   /** @return the event-bus address the verticle answers at; default {@value #DEFAULT_ADDRESS} */
@@ -76,6 +98,44 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException("address must not be empty");
     }
     this.address = address;
+    return this;
+  }
+
+  /**
+   * @return the regular expressions that a JSON-protocol flight's downstream address must match;
+   * empty (the default) allows every address
+   */
+  public List<String> getAllowedAddresses() {
+    return allowedAddresses;
+  }
+
+  /**
+   * Restricts the downstream addresses that JSON-protocol flights may name. Each entry is a Java
+   * regular expression matched against the whole address; a flight naming an address that matches
+   * none fails with 403 and nothing is sent downstream. Without it the verticle forwards to any
+   * address a requester gives, so set it whenever untrusted clients (a bridge) can reach the verticle.
+   *
+   * @param allowedAddresses the patterns, copied; {@code null} or empty (the default) allows every
+   *                         address
+   * @return this, for chaining
+   * @throws IllegalArgumentException when an entry is {@code null} or not a valid regular expression
+   */
+  public SingleFlightOptions setAllowedAddresses(List<String> allowedAddresses) {
+    List<String> copy = new ArrayList<>();
+    if (allowedAddresses != null) {
+      for (String pattern : allowedAddresses) {
+        if (pattern == null) {
+          throw new IllegalArgumentException("allowedAddresses must not hold null");
+        }
+        try {
+          Pattern.compile(pattern);
+        } catch (PatternSyntaxException e) {
+          throw new IllegalArgumentException("allowedAddresses holds an invalid regular expression: " + pattern, e);
+        }
+        copy.add(pattern);
+      }
+    }
+    this.allowedAddresses = List.copyOf(copy);
     return this;
   }
 

@@ -2,6 +2,7 @@ package dev.singleflight;
 
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.FlightRequest;
+import dev.singleflight.impl.JsonProtocol;
 import dev.singleflight.impl.LocalCodec;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -28,6 +29,7 @@ public class SingleFlightVerticle extends VerticleBase {
   private final SingleFlightOptions givenOptions;
   private SingleFlightOptions options;
   private FlightMap flights;
+  private JsonProtocol jsonProtocol;
   private MessageConsumer<Object> consumer;
 
   /** A verticle whose options are read from the deployment's {@code config()}, else the defaults. */
@@ -55,6 +57,7 @@ public class SingleFlightVerticle extends VerticleBase {
     options = givenOptions != null ? givenOptions : new SingleFlightOptions(config());
     LocalCodec.registerOn(vertx);
     flights = new FlightMap((ContextInternal) context, options.getAddress());
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
     consumer = vertx.eventBus().consumer(options.getAddress(), this::handle);
     if (consumer instanceof MessageConsumerImpl<Object> impl) {
       // Calls queued for the verticle when it unregisters would be dropped silently; fail them.
@@ -78,13 +81,15 @@ public class SingleFlightVerticle extends VerticleBase {
     if (message.body() instanceof FlightRequest request) {
       flights.handle(request);
     } else {
-      message.fail(400, "expected a single-flight proxy call at '" + options.getAddress() + "'");
+      jsonProtocol.handle(message);
     }
   }
 
   private void discard(Message<Object> message) {
     if (message.body() instanceof FlightRequest request) {
       request.promise().tryFail(flights.stopped());
+    } else {
+      message.fail(JsonProtocol.UNAVAILABLE, flights.stopped().getMessage());
     }
   }
 }

@@ -1,7 +1,10 @@
 package dev.singleflight;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +14,7 @@ class SingleFlightOptionsTest {
   @Test
   void defaults() {
     assertEquals("singleflight.flight", new SingleFlightOptions().getAddress());
+    assertEquals(List.of(), new SingleFlightOptions().getAllowedAddresses());
     assertEquals(SingleFlightOptions.DEFAULT_ADDRESS, new SingleFlightOptions(new JsonObject()).getAddress());
   }
 
@@ -24,9 +28,13 @@ class SingleFlightOptionsTest {
 
   @Test
   void jsonRoundTrips() {
-    SingleFlightOptions options = new SingleFlightOptions().setAddress("users.flight");
-    assertEquals(options.toJson(), new SingleFlightOptions(options.toJson()).toJson());
-    assertEquals("users.flight", new SingleFlightOptions(options.toJson()).getAddress());
+    SingleFlightOptions options = new SingleFlightOptions()
+      .setAddress("users.flight")
+      .setAllowedAddresses(List.of("users\\..*", "orders"));
+    SingleFlightOptions read = new SingleFlightOptions(options.toJson());
+    assertEquals(options.toJson(), read.toJson());
+    assertEquals("users.flight", read.getAddress());
+    assertEquals(List.of("users\\..*", "orders"), read.getAllowedAddresses());
   }
 
   @Test
@@ -34,5 +42,13 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions().setAddress(""));
     assertThrows(NullPointerException.class, () -> new SingleFlightOptions().setAddress(null));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("address", 42)));
+  }
+
+  @Test
+  void allowedAddressesMustBeValidRegularExpressions() {
+    assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions().setAllowedAddresses(List.of("users.(")));
+    assertThrows(IllegalArgumentException.class,
+      () -> new SingleFlightOptions(new JsonObject().put("allowedAddresses", new JsonArray().add(1))));
+    assertEquals(List.of(), new SingleFlightOptions().setAllowedAddresses(null).getAllowedAddresses());
   }
 }

@@ -22,7 +22,7 @@ final class Flight {
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
   /** Callers still waiting: the waiters less those whose timeout elapsed. */
   private int waiting;
-  private PriorityQueue<FlightRequest> deadlines;
+  private PriorityQueue<TimedWaiter> deadlines;
   private long timerId = -1;
   private long timerDeadline;
   private boolean done;
@@ -31,17 +31,26 @@ final class Flight {
     this.key = key;
   }
 
-  /** Adds a caller; a timed caller arms the flight's timer if its deadline is the earliest. */
-  void join(FlightRequest request, Vertx vertx) {
-    waiters.add(request.promise);
+  /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
+  private record TimedWaiter(Promise<Object> promise, long deadline) {
+  }
+
+  /**
+   * Adds a caller.
+   *
+   * @param timed whether the caller gives up at {@code deadline}, a {@link System#nanoTime()}; if it
+   *              is the earliest deadline, the flight's timer is set for it
+   */
+  void join(Promise<Object> waiter, boolean timed, long deadline, Vertx vertx) {
+    waiters.add(waiter);
     waiting++;
-    if (request.timed) {
+    if (timed) {
       if (deadlines == null) {
         deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
       }
-      deadlines.add(request);
-      if (timerId == -1 || request.deadline - timerDeadline < 0) {
-        arm(request.deadline, vertx);
+      deadlines.add(new TimedWaiter(waiter, deadline));
+      if (timerId == -1 || deadline - timerDeadline < 0) {
+        arm(deadline, vertx);
       }
     }
   }
@@ -101,7 +110,7 @@ final class Flight {
       return;
     }
     long now = System.nanoTime();
-    FlightRequest next;
+    TimedWaiter next;
     while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
       deadlines.poll();
       if (next.promise.tryFail(timeout())) {

@@ -3,21 +3,19 @@ package dev.singleflight.impl;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 
 /**
- * The verticle's map of flights, key to the one {@link Flight} running for it, and the execution of
- * their functions.
+ * The verticle's map of flights: key to the one {@link Flight} running for it.
  *
- * <p>Only touched on the verticle's event loop ({@link #context}): no locks. Blocking functions run
- * through unordered {@code executeBlocking}; asynchronous ones run here, on the event loop. Their
- * outcome is brought back to the event loop before the map is touched.
+ * <p>Only touched on the verticle's event loop ({@link #context}): no locks. The outcome of a flight's
+ * {@link Work} may complete on any thread; it is brought back to the event loop before the map is
+ * touched.
  */
 public final class FlightMap {
 
@@ -31,26 +29,45 @@ public final class FlightMap {
     this.address = address;
   }
 
-  /** Serves one proxy call: forget, or join the key's flight, starting it if there is none. */
+  /** Serves one proxy call: forget, or join the key's flight. */
   public void handle(FlightRequest request) {
-    if (closed) {
-      request.promise.tryFail(stopped());
-      return;
-    }
     if (request.kind == FlightRequest.Kind.FORGET) {
-      flights.remove(request.key);
-      request.promise.tryComplete();
+      if (closed) {
+        request.promise.tryFail(stopped());
+      } else {
+        forget(request.key);
+        request.promise.tryComplete();
+      }
+    } else {
+      join(request.key, request.promise, request.timed, request.deadline, request);
+    }
+  }
+
+  /**
+   * Adds {@code waiter} to the flight of {@code key}, starting {@code work} when the key is free.
+   * After {@link #close()} the waiter fails at once.
+   *
+   * @param timed whether the waiter gives up at {@code deadline}, a {@link System#nanoTime()}
+   */
+  public void join(String key, Promise<Object> waiter, boolean timed, long deadline, Work work) {
+    if (closed) {
+      waiter.tryFail(stopped());
       return;
     }
-    Flight flight = flights.get(request.key);
+    Flight flight = flights.get(key);
     if (flight != null) {
-      flight.join(request, context.owner());
+      flight.join(waiter, timed, deadline, context.owner());
       return;
     }
-    flight = new Flight(request.key);
-    flights.put(request.key, flight);
-    flight.join(request, context.owner());
-    execute(request).onComplete(outcomeOf(flight));
+    flight = new Flight(key);
+    flights.put(key, flight);
+    flight.join(waiter, timed, deadline, context.owner());
+    work.start(context).onComplete(outcomeOf(flight));
+  }
+
+  /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
+  public void forget(String key) {
+    flights.remove(key);
   }
 
   /** @return the number of keys in flight */
@@ -58,39 +75,27 @@ public final class FlightMap {
     return flights.size();
   }
 
+  /** @return whether {@link #close()} was called */
+  public boolean isClosed() {
+    return closed;
+  }
+
   /**
-   * Fails every waiting caller with an {@link IllegalStateException}; calls handled afterwards fail
-   * the same way. Results of functions still running are dropped.
+   * Fails every waiting caller with {@link #stopped()}; calls joining afterwards fail the same way.
+   * Results of work still running are dropped.
    */
   public void close() {
     closed = true;
-    IllegalStateException stopped = stopped();
+    VerticleStoppedException stopped = stopped();
     for (Flight flight : new ArrayList<>(flights.values())) {
       flight.complete(Future.failedFuture(stopped), context.owner());
     }
     flights.clear();
   }
 
-  /** @return the error of a caller whose verticle is gone */
-  public IllegalStateException stopped() {
-    return new IllegalStateException("the SingleFlightVerticle at '" + address + "' was undeployed");
-  }
-
-  @SuppressWarnings("unchecked")
-  private Future<Object> execute(FlightRequest request) {
-    try {
-      if (request.kind == FlightRequest.Kind.BLOCKING) {
-        return context.executeBlocking((Callable<Object>) request.fn, false);
-      }
-      Future<Object> result = ((Supplier<Future<Object>>) request.fn).get();
-      if (result == null) {
-        return Future.failedFuture(new NullPointerException(
-          "the async function of key '" + request.key + "' returned null instead of a Future"));
-      }
-      return result;
-    } catch (Throwable t) {
-      return Future.failedFuture(t);
-    }
+  /** @return the failure of a caller whose verticle is gone */
+  public VerticleStoppedException stopped() {
+    return new VerticleStoppedException("the SingleFlightVerticle at '" + address + "' was undeployed");
   }
 
   /**

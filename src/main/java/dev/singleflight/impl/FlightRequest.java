@@ -1,17 +1,22 @@
 package dev.singleflight.impl;
 
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * One proxy call on its way to the verticle: it crosses the event bus by reference (see
  * {@link LocalCodec}), carrying the caller's function and the promise that the verticle completes.
  * Immutable.
  */
-public final class FlightRequest {
+public final class FlightRequest implements Work {
 
   /** What the caller asks for. */
   public enum Kind {
-    /** Join or start a flight whose function is a blocking {@link java.util.concurrent.Callable}. */
+    /** Join or start a flight whose function is a blocking {@link Callable}. */
     BLOCKING,
     /** Join or start a flight whose function is a {@code Supplier<Future<?>>} run on the event loop. */
     ASYNC,
@@ -39,5 +44,28 @@ public final class FlightRequest {
   /** @return the promise of the caller, completed with the flight's outcome */
   public Promise<Object> promise() {
     return promise;
+  }
+
+  /**
+   * Runs the caller's function: a blocking one through unordered {@code executeBlocking}, so that
+   * keys run in parallel; an asynchronous one right here, on the event loop. Never throws: a function
+   * that throws, or returns {@code null} instead of a Future, gives a failed Future.
+   */
+  @Override
+  @SuppressWarnings("unchecked")
+  public Future<Object> start(ContextInternal context) {
+    try {
+      if (kind == Kind.BLOCKING) {
+        return context.executeBlocking((Callable<Object>) fn, false);
+      }
+      Future<Object> result = ((Supplier<Future<Object>>) fn).get();
+      if (result == null) {
+        return Future.failedFuture(new NullPointerException(
+          "the async function of key '" + key + "' returned null instead of a Future"));
+      }
+      return result;
+    } catch (Throwable t) {
+      return Future.failedFuture(t);
+    }
   }
 }

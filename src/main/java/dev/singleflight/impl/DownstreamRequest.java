@@ -1,0 +1,32 @@
+package dev.singleflight.impl;
+
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.ContextInternal;
+
+/**
+ * The work of a JSON-protocol flight: one event-bus request to the real service. Its outcome is the
+ * reply body, or Vert.x's own {@link io.vertx.core.eventbus.ReplyException} (the service's failure,
+ * no handlers, or a timeout).
+ */
+final class DownstreamRequest implements Work {
+
+  private final EventBus eventBus;
+  private final String address;
+  private final Object body;
+  private final long timeoutMillis;
+
+  DownstreamRequest(EventBus eventBus, String address, Object body, long timeoutMillis) {
+    this.eventBus = eventBus;
+    this.address = address;
+    this.body = body;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  @Override
+  public Future<Object> start(ContextInternal context) {
+    return eventBus.request(address, body, new DeliveryOptions().setSendTimeout(timeoutMillis)).map(Message::body);
+  }
+}
