@@ -1,6 +1,7 @@
 package dev.singleflight;
 
 import dev.singleflight.impl.FlightMap;
+import dev.singleflight.impl.FlightMetrics;
 import dev.singleflight.impl.FlightRequest;
 import dev.singleflight.impl.JsonProtocol;
 import dev.singleflight.impl.LocalCodec;
@@ -56,7 +57,7 @@ public class SingleFlightVerticle extends VerticleBase {
   public Future<?> start() {
     options = givenOptions != null ? givenOptions : new SingleFlightOptions(config());
     LocalCodec.registerOn(vertx);
-    flights = new FlightMap((ContextInternal) context, options.getAddress());
+    flights = new FlightMap((ContextInternal) context, options.getAddress(), FlightMetrics.create(vertx, options.getAddress()));
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
     consumer = vertx.eventBus().consumer(options.getAddress(), this::handle);
     if (consumer instanceof MessageConsumerImpl<Object> impl) {

@@ -19,6 +19,10 @@ import java.util.concurrent.TimeoutException;
 final class Flight {
 
   final String key;
+  /** Null when metrics are off. */
+  private final FlightMetrics metrics;
+  /** {@link System#nanoTime()} at start, kept only for metrics. */
+  final long startNanos;
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
   /** Callers still waiting: the waiters less those whose timeout elapsed. */
   private int waiting;
@@ -27,8 +31,10 @@ final class Flight {
   private long timerDeadline;
   private boolean done;
 
-  Flight(String key) {
+  Flight(String key, FlightMetrics metrics) {
     this.key = key;
+    this.metrics = metrics;
+    this.startNanos = metrics != null ? System.nanoTime() : 0L;
   }
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
@@ -115,6 +121,9 @@ final class Flight {
       deadlines.poll();
       if (next.promise.tryFail(timeout())) {
         waiting--;
+        if (metrics != null) {
+          metrics.waiterLeft();
+        }
       }
     }
     if (next != null) {

@@ -22,11 +22,14 @@ public final class FlightMap {
   private final ContextInternal context;
   private final String address;
   private final Map<String, Flight> flights = new HashMap<>();
+  /** Null when metrics are off. */
+  private final FlightMetrics metrics;
   private boolean closed;
 
-  public FlightMap(ContextInternal context, String address) {
+  public FlightMap(ContextInternal context, String address, FlightMetrics metrics) {
     this.context = context;
     this.address = address;
+    this.metrics = metrics;
   }
 
   /** Serves one proxy call: forget, or join the key's flight. */
@@ -56,10 +59,16 @@ public final class FlightMap {
     }
     Flight flight = flights.get(key);
     if (flight != null) {
+      if (metrics != null) {
+        metrics.follower();
+      }
       flight.join(waiter, timed, deadline, context.owner());
       return;
     }
-    flight = new Flight(key);
+    if (metrics != null) {
+      metrics.leader();
+    }
+    flight = new Flight(key, metrics);
     flights.put(key, flight);
     flight.join(waiter, timed, deadline, context.owner());
     work.start(context).onComplete(outcomeOf(flight));
@@ -67,6 +76,9 @@ public final class FlightMap {
 
   /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
   public void forget(String key) {
+    if (metrics != null) {
+      metrics.forget();
+    }
     flights.remove(key);
   }
 
@@ -88,9 +100,15 @@ public final class FlightMap {
     closed = true;
     VerticleStoppedException stopped = stopped();
     for (Flight flight : new ArrayList<>(flights.values())) {
-      flight.complete(Future.failedFuture(stopped), context.owner());
+      int served = flight.complete(Future.failedFuture(stopped), context.owner());
+      if (metrics != null) {
+        metrics.flightDropped(served);
+      }
     }
     flights.clear();
+    if (metrics != null) {
+      metrics.close();
+    }
   }
 
   /** @return the failure of a caller whose verticle is gone */
@@ -104,8 +122,14 @@ public final class FlightMap {
    */
   private Handler<AsyncResult<Object>> outcomeOf(Flight flight) {
     return outcome -> context.emit(outcome, result -> {
+      if (flight.isDone()) {
+        return;
+      }
       flights.remove(flight.key, flight);
-      flight.complete(result, context.owner());
+      int served = flight.complete(result, context.owner());
+      if (metrics != null) {
+        metrics.executionEnded(flight.startNanos, result.succeeded(), served);
+      }
     });
   }
 }

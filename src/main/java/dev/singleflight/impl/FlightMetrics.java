@@ -1,0 +1,69 @@
+package dev.singleflight.impl;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+
+/**
+ * The meters of one verticle, fed on its event loop. A {@link FlightMap} without metrics holds
+ * {@code null} instead and pays one null check per event.
+ *
+ * <p>This is an interface so that the verticle loads no Micrometer class unless metrics are on:
+ * vertx-micrometer-metrics is an optional dependency.
+ */
+public interface FlightMetrics {
+
+  /**
+   * @return the metrics of a verticle at {@code address}, or {@code null} when {@code vertx} does not
+   * run Micrometer metrics
+   */
+  static FlightMetrics create(Vertx vertx, String address) {
+    if (!vertx.isMetricsEnabled() || !MicrometerPresence.PRESENT) {
+      return null;
+    }
+    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address);
+  }
+
+  /** A call started an execution. */
+  void leader();
+
+  /** A call joined a running execution. */
+  void follower();
+
+  /** A waiting caller left before the end of its flight (its timeout elapsed). */
+  void waiterLeft();
+
+  /**
+   * An execution ended.
+   *
+   * @param startNanos its {@link System#nanoTime()} at start
+   * @param succeeded whether it succeeded
+   * @param waiting the callers it served
+   */
+  void executionEnded(long startNanos, boolean succeeded, int waiting);
+
+  /** A flight was abandoned without ending: the verticle stopped. */
+  void flightDropped(int waiting);
+
+  /** A forget request was served. */
+  void forget();
+
+  /** Removes the verticle's gauges: the verticle is gone. */
+  void close();
+
+  /** Whether vertx-micrometer-metrics is on the class path. */
+  final class MicrometerPresence {
+    static final boolean PRESENT = isPresent();
+
+    private MicrometerPresence() {
+    }
+
+    private static boolean isPresent() {
+      try {
+        Class.forName("io.vertx.micrometer.impl.MicrometerMetrics", false, FlightMetrics.class.getClassLoader());
+        return true;
+      } catch (ClassNotFoundException e) {
+        return false;
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.singleflight.impl;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.spi.metrics.VertxMetrics;
+import io.vertx.micrometer.impl.MicrometerMetrics;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The verticle's meters in the Micrometer registry of its Vert.x instance, each tagged
+ * {@code address}. Counted on the event loop; the gauges' values are atomics so that a scrape on
+ * another thread reads them safely.
+ */
+final class MicrometerFlightMetrics implements FlightMetrics {
+
+  private final MeterRegistry registry;
+  private final Counter leaders;
+  private final Counter followers;
+  private final Counter forgets;
+  private final Timer successes;
+  private final Timer failures;
+  private final AtomicInteger inflight = new AtomicInteger();
+  private final AtomicInteger waiters = new AtomicInteger();
+  private final Gauge inflightGauge;
+  private final Gauge waitersGauge;
+
+  private MicrometerFlightMetrics(MeterRegistry registry, String address) {
+    this.registry = registry;
+    leaders = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
+      .tag("address", address).tag("role", "leader").register(registry);
+    followers = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
+      .tag("address", address).tag("role", "follower").register(registry);
+    forgets = Counter.builder("singleflight.forgets").description("Forget requests")
+      .tag("address", address).register(registry);
+    successes = Timer.builder("singleflight.executions").description("Executions and their durations")
+      .tag("address", address).tag("outcome", "success").register(registry);
+    failures = Timer.builder("singleflight.executions").description("Executions and their durations")
+      .tag("address", address).tag("outcome", "failure").register(registry);
+    inflightGauge = Gauge.builder("singleflight.inflight", inflight, AtomicInteger::get).description("Flights running now")
+      .tag("address", address).register(registry);
+    waitersGauge = Gauge.builder("singleflight.waiters", waiters, AtomicInteger::get).description("Callers waiting now, leaders included")
+      .tag("address", address).register(registry);
+  }
+
+  /** @return the metrics, or {@code null} when the Vert.x metrics are not Micrometer's */
+  static FlightMetrics create(VertxMetrics vertxMetrics, String address) {
+    if (vertxMetrics instanceof MicrometerMetrics micrometer) {
+      return new MicrometerFlightMetrics(micrometer.registry(), address);
+    }
+    return null;
+  }
+
+  @Override
+  public void leader() {
+    leaders.increment();
+    inflight.incrementAndGet();
+    waiters.incrementAndGet();
+  }
+
+  @Override
+  public void follower() {
+    followers.increment();
+    waiters.incrementAndGet();
+  }
+
+  @Override
+  public void waiterLeft() {
+    waiters.decrementAndGet();
+  }
+
+  @Override
+  public void executionEnded(long startNanos, boolean succeeded, int waiting) {
+    (succeeded ? successes : failures).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    flightDropped(waiting);
+  }
+
+  @Override
+  public void flightDropped(int waiting) {
+    inflight.decrementAndGet();
+    waiters.addAndGet(-waiting);
+  }
+
+  @Override
+  public void forget() {
+    forgets.increment();
+  }
+
+  @Override
+  public void close() {
+    registry.remove(inflightGauge);
+    registry.remove(waitersGauge);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.singleflight;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.search.Search;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static dev.singleflight.FlightTestBase.await;
+import static dev.singleflight.FlightTestBase.failureOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The verticle's meters, in a real Micrometer registry of a Vert.x with Micrometer metrics. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MetricsTest {
+
+  static final String ADDRESS = SingleFlightOptions.DEFAULT_ADDRESS;
+
+  MeterRegistry registry;
+  Vertx vertx;
+  String deploymentId;
+  SingleFlight flights;
+
+  static Vertx vertxWithMetrics(MeterRegistry registry, boolean enabled) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+      .setEnabled(enabled)
+      .setRegistryName("singleflight-test-" + UUID.randomUUID());
+    return Vertx.builder()
+      .with(new VertxOptions().setMetricsOptions(metrics))
+      .withMetrics(new MicrometerMetricsFactory(registry))
+      .build();
+  }
+
+  @BeforeEach
+  void deploy() throws Exception {
+    registry = new SimpleMeterRegistry();
+    vertx = vertxWithMetrics(registry, true);
+    deploymentId = await(vertx.deployVerticle(new SingleFlightVerticle()));
+    flights = SingleFlight.createProxy(vertx);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    await(vertx.close());
+  }
+
+  Search meter(String name, String... tags) {
+    return registry.find(name).tag("address", ADDRESS).tags(tags);
+  }
+
+  double calls(String role) {
+    return meter("singleflight.calls", "role", role).counter().count();
+  }
+
+  long executions(String outcome) {
+    return meter("singleflight.executions", "outcome", outcome).timer().count();
+  }
+
+  double gauge(String name) {
+    return meter(name).gauge().value();
+  }
+
+  void barrier() throws Exception {
+    await(flights.forget("barrier:" + System.nanoTime()));
+  }
+
+  @Test
+  void fiftyCallersOfOneKeyCountOneLeaderFortyNineFollowersAndOneExecution() throws Exception {
+    FlightTestBase.Gate<String> gate = new FlightTestBase.Gate<>("value");
+    List<Future<String>> calls = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      calls.add(flights.flight("user:1", gate));
+    }
+    barrier();
+    assertEquals(50.0, gauge("singleflight.waiters"));
+    assertEquals(1.0, gauge("singleflight.inflight"));
+    gate.release.countDown();
+    for (Future<String> call : calls) {
+      await(call);
+    }
+    barrier();
+    assertEquals(1.0, calls("leader"));
+    assertEquals(49.0, calls("follower"));
+    assertEquals(1, executions("success"));
+    assertEquals(0, executions("failure"));
+    assertTrue(meter("singleflight.executions", "outcome", "success").timer().totalTime(TimeUnit.NANOSECONDS) > 0);
+    assertEquals(0.0, gauge("singleflight.waiters"));
+    assertEquals(0.0, gauge("singleflight.inflight"));
+  }
+
+  @Test
+  void failedExecutionsAreCountedUnderOutcomeFailure() throws Exception {
+    failureOf(flights.flight("k", () -> {
+      throw new IOException("down");
+    }));
+    barrier();
+    assertEquals(1, executions("failure"));
+    assertEquals(0, executions("success"));
+  }
+
+  @Test
+  void forgetsFromTheProxyAndTheJsonProtocolAreCounted() throws Exception {
+    await(flights.forget("a"));
+    await(vertx.eventBus().request(ADDRESS, new JsonObject().put("key", "b"), new DeliveryOptions().addHeader("action", "forget")));
+    assertEquals(2.0, meter("singleflight.forgets").counter().count());
+  }
+
+  @Test
+  void jsonProtocolCallsAreCounted() throws Exception {
+    vertx.eventBus().consumer("service", message -> message.reply("value"));
+    await(vertx.eventBus().request(ADDRESS, new JsonObject().put("key", "k").put("address", "service")));
+    assertEquals(1.0, calls("leader"));
+    assertEquals(1, executions("success"));
+  }
+
+  @Test
+  void aCallerWhoseTimeoutElapsedNoLongerCountsAsWaiting() throws Exception {
+    FlightTestBase.Gate<String> gate = new FlightTestBase.Gate<>("value");
+    Future<String> patient = flights.flight("k", gate);
+    failureOf(flights.flight("k", gate, Duration.ofMillis(20)));
+    barrier();
+    assertEquals(1.0, gauge("singleflight.waiters"));
+    gate.release.countDown();
+    await(patient);
+    barrier();
+    assertEquals(0.0, gauge("singleflight.waiters"));
+  }
+
+  @Test
+  void verticlesAtDifferentAddressesHaveSeparateSeries() throws Exception {
+    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("other"))));
+    await(SingleFlight.createProxy(vertx, "other").flight("k", () -> "value"));
+    assertEquals(1.0, registry.find("singleflight.calls").tag("address", "other").tag("role", "leader").counter().count());
+    assertEquals(0.0, calls("leader"));
+  }
+
+  @Test
+  void undeployRemovesTheVerticlesGauges() throws Exception {
+    await(flights.flight("k", () -> "value"));
+    await(vertx.undeploy(deploymentId));
+    assertNull(meter("singleflight.inflight").gauge());
+    assertNull(meter("singleflight.waiters").gauge());
+  }
+
+  @Test
+  void withMetricsDisabledNothingIsRegistered() throws Exception {
+    Vertx plain = Vertx.vertx(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(false)));
+    try {
+      await(plain.deployVerticle(new SingleFlightVerticle()));
+      assertEquals("value", await(SingleFlight.createProxy(plain).flight("k", () -> "value")));
+      assertFalse(plain.isMetricsEnabled());
+      assertTrue(Metrics.globalRegistry.find("singleflight.calls").meters().isEmpty());
+      assertEquals(0.0, calls("leader"), "the other Vert.x instance's registry was touched");
+    } finally {
+      await(plain.close());
+    }
+  }
+}
