@@ -1,5 +1,6 @@
 package dev.singleflight;
 
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -13,22 +14,52 @@ import java.util.regex.PatternSyntaxException;
  * Options of a {@link SingleFlightVerticle}, a Vert.x data object: every field has a {@code DEFAULT_*}
  * constant, the setters are fluent, and {@link #toJson()} round-trips through
  * {@link #SingleFlightOptions(JsonObject)}, so the options can come from a deployment's {@code config()}.
+ * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
+ * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
+ * {@code maxKeyLength}, {@code workerPoolName}, {@code workerPoolSize}.
  */
 public class SingleFlightOptions {
 
   /** The default event-bus address of the verticle: {@value}. */
   public static final String DEFAULT_ADDRESS = "singleflight.flight";
-
   /** By default JSON-protocol flights may name any downstream address: an empty list. */
   public static final List<String> DEFAULT_ALLOWED_ADDRESSES = List.of();
+  /** By default a flight may run for ever: {@value} (off). */
+  public static final long DEFAULT_MAX_FLIGHT_TIME = 0;
+  /** By default a flight whose callers all left goes on and can still be joined: {@value}. */
+  public static final boolean DEFAULT_CANCEL_ABANDONED = false;
+  /** By default the number of keys in flight is unlimited: {@value}. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 0;
+  /** By default the number of callers of one key is unlimited: {@value}. */
+  public static final int DEFAULT_MAX_WAITERS = 0;
+  /** The default longest key, in chars: {@value}. */
+  public static final int DEFAULT_MAX_KEY_LENGTH = 4096;
+  /** By default blocking functions run on the Vert.x worker pool: {@code null}, no dedicated pool. */
+  public static final String DEFAULT_WORKER_POOL_NAME = null;
+  /** The default size of a dedicated worker pool: {@value}, as Vert.x's own. */
+  public static final int DEFAULT_WORKER_POOL_SIZE = VertxOptions.DEFAULT_WORKER_POOL_SIZE;
 
   private String address;
   private List<String> allowedAddresses;
+  private long maxFlightTime;
+  private boolean cancelAbandoned;
+  private int maxInFlight;
+  private int maxWaiters;
+  private int maxKeyLength;
+  private String workerPoolName;
+  private int workerPoolSize;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
     address = DEFAULT_ADDRESS;
     allowedAddresses = DEFAULT_ALLOWED_ADDRESSES;
+    maxFlightTime = DEFAULT_MAX_FLIGHT_TIME;
+    cancelAbandoned = DEFAULT_CANCEL_ABANDONED;
+    maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    maxWaiters = DEFAULT_MAX_WAITERS;
+    maxKeyLength = DEFAULT_MAX_KEY_LENGTH;
+    workerPoolName = DEFAULT_WORKER_POOL_NAME;
+    workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
   }
 
   /**
@@ -39,10 +70,17 @@ public class SingleFlightOptions {
   public SingleFlightOptions(SingleFlightOptions other) {
     address = other.address;
     allowedAddresses = other.allowedAddresses;
+    maxFlightTime = other.maxFlightTime;
+    cancelAbandoned = other.cancelAbandoned;
+    maxInFlight = other.maxInFlight;
+    maxWaiters = other.maxWaiters;
+    maxKeyLength = other.maxKeyLength;
+    workerPoolName = other.workerPoolName;
+    workerPoolSize = other.workerPoolSize;
   }
 
   /**
-   * Options read from JSON; an absent field keeps its default.
+   * Options read from JSON; an absent or {@code null} field keeps its default.
    *
    * @param json the fields as {@link #toJson()} writes them, not {@code null}
    * @throws IllegalArgumentException when a field has the wrong JSON type or an invalid value
@@ -62,6 +100,27 @@ public class SingleFlightOptions {
       }
       setAllowedAddresses(allowed);
     }
+    if (json.getValue("maxFlightTime") != null) {
+      setMaxFlightTime(typed(json, "maxFlightTime", Number.class).longValue());
+    }
+    if (json.getValue("cancelAbandoned") != null) {
+      setCancelAbandoned(typed(json, "cancelAbandoned", Boolean.class));
+    }
+    if (json.getValue("maxInFlight") != null) {
+      setMaxInFlight(typed(json, "maxInFlight", Number.class).intValue());
+    }
+    if (json.getValue("maxWaiters") != null) {
+      setMaxWaiters(typed(json, "maxWaiters", Number.class).intValue());
+    }
+    if (json.getValue("maxKeyLength") != null) {
+      setMaxKeyLength(typed(json, "maxKeyLength", Number.class).intValue());
+    }
+    if (json.getValue("workerPoolName") != null) {
+      setWorkerPoolName(typed(json, "workerPoolName", String.class));
+    }
+    if (json.getValue("workerPoolSize") != null) {
+      setWorkerPoolSize(typed(json, "workerPoolSize", Number.class).intValue());
+    }
   }
 
   private static <T> T typed(JsonObject json, String field, Class<T> type) {
@@ -72,11 +131,28 @@ public class SingleFlightOptions {
     return type.cast(value);
   }
 
-  /** @return these options as JSON, one field per option */
+  private static long notNegative(String field, long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(field + " must not be negative, was " + value);
+    }
+    return value;
+  }
+
+  /** @return these options as JSON, one field per option ({@code workerPoolName} only when set) */
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
       .put("address", address)
-      .put("allowedAddresses", new JsonArray(new ArrayList<>(allowedAddresses)));
+      .put("allowedAddresses", new JsonArray(new ArrayList<>(allowedAddresses)))
+      .put("maxFlightTime", maxFlightTime)
+      .put("cancelAbandoned", cancelAbandoned)
+      .put("maxInFlight", maxInFlight)
+      .put("maxWaiters", maxWaiters)
+      .put("maxKeyLength", maxKeyLength)
+      .put("workerPoolSize", workerPoolSize);
+    if (workerPoolName != null) {
+      json.put("workerPoolName", workerPoolName);
+    }
+    return json;
   }
 
   /** @return the event-bus address the verticle answers at; default {@value #DEFAULT_ADDRESS} */
@@ -136,6 +212,145 @@ public class SingleFlightOptions {
       }
     }
     this.allowedAddresses = List.copyOf(copy);
+    return this;
+  }
+
+  /** @return the longest a flight may run, in milliseconds; 0 (the default) is no limit */
+  public long getMaxFlightTime() {
+    return maxFlightTime;
+  }
+
+  /**
+   * Limits how long a flight may run. A flight still running after {@code maxFlightTime}
+   * milliseconds fails all its callers with a {@link java.util.concurrent.TimeoutException} (504 in
+   * the JSON protocol) and frees its key; the function's late result is dropped. The function itself
+   * is not stopped.
+   *
+   * @param maxFlightTime milliseconds, 0 (the default) for no limit
+   * @return this, for chaining
+   * @throws IllegalArgumentException when negative
+   */
+  public SingleFlightOptions setMaxFlightTime(long maxFlightTime) {
+    this.maxFlightTime = notNegative("maxFlightTime", maxFlightTime);
+    return this;
+  }
+
+  /** @return whether a flight whose callers all left is cancelled; default {@value #DEFAULT_CANCEL_ABANDONED} */
+  public boolean isCancelAbandoned() {
+    return cancelAbandoned;
+  }
+
+  /**
+   * When {@code true}, a flight whose callers have all left (their timeouts elapsed) is cancelled at
+   * once: its key is freed, so the next caller starts a fresh execution and never joins the
+   * cancelled one, and a blocking function's thread is interrupted. When {@code false} (the default)
+   * the flight goes on and later callers join it.
+   *
+   * @param cancelAbandoned whether to cancel abandoned flights
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setCancelAbandoned(boolean cancelAbandoned) {
+    this.cancelAbandoned = cancelAbandoned;
+    return this;
+  }
+
+  /** @return the most keys in flight at once; 0 (the default) is unlimited */
+  public int getMaxInFlight() {
+    return maxInFlight;
+  }
+
+  /**
+   * Limits the keys in flight at once. A call that would start one more flight fails at once with a
+   * {@link java.util.concurrent.RejectedExecutionException} (503 in the JSON protocol); calls joining
+   * a running flight are not affected.
+   *
+   * @param maxInFlight keys, 0 (the default) for no limit
+   * @return this, for chaining
+   * @throws IllegalArgumentException when negative
+   */
+  public SingleFlightOptions setMaxInFlight(int maxInFlight) {
+    this.maxInFlight = (int) notNegative("maxInFlight", maxInFlight);
+    return this;
+  }
+
+  /** @return the most callers waiting for one key, the leader included; 0 (the default) is unlimited */
+  public int getMaxWaiters() {
+    return maxWaiters;
+  }
+
+  /**
+   * Limits the callers waiting for one flight, its leader included. One more call for the key fails
+   * at once with a {@link java.util.concurrent.RejectedExecutionException} (503 in the JSON protocol).
+   *
+   * @param maxWaiters callers, 0 (the default) for no limit
+   * @return this, for chaining
+   * @throws IllegalArgumentException when negative
+   */
+  public SingleFlightOptions setMaxWaiters(int maxWaiters) {
+    this.maxWaiters = (int) notNegative("maxWaiters", maxWaiters);
+    return this;
+  }
+
+  /** @return the longest key accepted, in chars; default {@value #DEFAULT_MAX_KEY_LENGTH} */
+  public int getMaxKeyLength() {
+    return maxKeyLength;
+  }
+
+  /**
+   * Limits the length of keys. A call with a longer key fails with an
+   * {@link IllegalArgumentException} (400 in the JSON protocol).
+   *
+   * @param maxKeyLength chars, at least 1; default {@value #DEFAULT_MAX_KEY_LENGTH}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when less than 1
+   */
+  public SingleFlightOptions setMaxKeyLength(int maxKeyLength) {
+    if (maxKeyLength < 1) {
+      throw new IllegalArgumentException("maxKeyLength must be at least 1, was " + maxKeyLength);
+    }
+    this.maxKeyLength = maxKeyLength;
+    return this;
+  }
+
+  /** @return the name of the dedicated worker pool of blocking functions; {@code null} (the default) for none */
+  public String getWorkerPoolName() {
+    return workerPoolName;
+  }
+
+  /**
+   * Runs blocking functions on a dedicated, named worker pool (a Vert.x shared worker executor of
+   * {@link #getWorkerPoolSize()} threads, named after the pool) instead of the Vert.x worker pool, so
+   * that a stampede of slow functions cannot starve the application's own blocking work.
+   *
+   * @param workerPoolName a non-empty name, or {@code null} (the default) for the Vert.x worker pool
+   * @return this, for chaining
+   * @throws IllegalArgumentException when empty
+   */
+  public SingleFlightOptions setWorkerPoolName(String workerPoolName) {
+    if (workerPoolName != null && workerPoolName.isEmpty()) {
+      throw new IllegalArgumentException("workerPoolName must not be empty");
+    }
+    this.workerPoolName = workerPoolName;
+    return this;
+  }
+
+  /** @return the threads of the dedicated worker pool; default {@value #DEFAULT_WORKER_POOL_SIZE} */
+  public int getWorkerPoolSize() {
+    return workerPoolSize;
+  }
+
+  /**
+   * Sets the threads of the dedicated worker pool; used only with {@link #setWorkerPoolName(String)}.
+   *
+   * @param workerPoolSize threads, at least 1; default {@value #DEFAULT_WORKER_POOL_SIZE}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when less than 1
+   */
+  public SingleFlightOptions setWorkerPoolSize(int workerPoolSize) {
+    if (workerPoolSize < 1) {
+      throw new IllegalArgumentException("workerPoolSize must be at least 1, was " + workerPoolSize);
+    }
+    this.workerPoolSize = workerPoolSize;
     return this;
   }
 

@@ -7,6 +7,7 @@ import dev.singleflight.impl.JsonProtocol;
 import dev.singleflight.impl.LocalCodec;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.impl.MessageConsumerImpl;
@@ -32,6 +33,7 @@ public class SingleFlightVerticle extends VerticleBase {
   private FlightMap flights;
   private JsonProtocol jsonProtocol;
   private MessageConsumer<Object> consumer;
+  private WorkerExecutor workers;
 
   /** A verticle whose options are read from the deployment's {@code config()}, else the defaults. */
   public SingleFlightVerticle() {
@@ -57,7 +59,10 @@ public class SingleFlightVerticle extends VerticleBase {
   public Future<?> start() {
     options = givenOptions != null ? givenOptions : new SingleFlightOptions(config());
     LocalCodec.registerOn(vertx);
-    flights = new FlightMap((ContextInternal) context, options.getAddress(), FlightMetrics.create(vertx, options.getAddress()));
+    if (options.getWorkerPoolName() != null) {
+      workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
+    }
+    flights = new FlightMap((ContextInternal) context, options, FlightMetrics.create(vertx, options.getAddress()), workers);
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
     consumer = vertx.eventBus().consumer(options.getAddress(), this::handle);
     if (consumer instanceof MessageConsumerImpl<Object> impl) {
@@ -75,7 +80,8 @@ public class SingleFlightVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     flights.close();
-    return consumer.unregister();
+    Future<Void> unregistered = consumer.unregister();
+    return workers == null ? unregistered : unregistered.eventually(workers::close);
   }
 
   private void handle(Message<Object> message) {

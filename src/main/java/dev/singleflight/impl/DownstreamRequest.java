@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.internal.ContextInternal;
 
 /**
  * The work of a JSON-protocol flight: one event-bus request to the real service. Its outcome is the
@@ -26,7 +25,7 @@ final class DownstreamRequest implements Work {
   }
 
   @Override
-  public Future<Object> start(ContextInternal context) {
+  public Future<Object> start(FlightMap flights, Flight flight) {
     return eventBus.request(address, body, new DeliveryOptions().setSendTimeout(timeoutMillis)).map(Message::body);
   }
 }

@@ -2,7 +2,6 @@ package dev.singleflight.impl;
 
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
 import java.util.PriorityQueue;
@@ -19,26 +18,29 @@ import java.util.concurrent.TimeoutException;
 final class Flight {
 
   final String key;
-  /** Null when metrics are off. */
-  private final FlightMetrics metrics;
+  private final FlightMap owner;
   /** {@link System#nanoTime()} at start, kept only for metrics. */
   final long startNanos;
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
   /** Callers still waiting: the waiters less those whose timeout elapsed. */
   private int waiting;
   private PriorityQueue<TimedWaiter> deadlines;
-  private long timerId = -1;
+  private long deadlineTimer = -1;
   private long timerDeadline;
+  /** The timer of maxFlightTime, or -1. */
+  long flightTimer = -1;
+  /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
+  Runnable interrupter;
   private boolean done;
-
-  Flight(String key, FlightMetrics metrics) {
-    this.key = key;
-    this.metrics = metrics;
-    this.startNanos = metrics != null ? System.nanoTime() : 0L;
-  }
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
   private record TimedWaiter(Promise<Object> promise, long deadline) {
+  }
+
+  Flight(String key, FlightMap owner, boolean measured) {
+    this.key = key;
+    this.owner = owner;
+    this.startNanos = measured ? System.nanoTime() : 0L;
   }
 
   /**
@@ -47,7 +49,7 @@ final class Flight {
    * @param timed whether the caller gives up at {@code deadline}, a {@link System#nanoTime()}; if it
    *              is the earliest deadline, the flight's timer is set for it
    */
-  void join(Promise<Object> waiter, boolean timed, long deadline, Vertx vertx) {
+  void join(Promise<Object> waiter, boolean timed, long deadline) {
     waiters.add(waiter);
     waiting++;
     if (timed) {
@@ -55,8 +57,8 @@ final class Flight {
         deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
       }
       deadlines.add(new TimedWaiter(waiter, deadline));
-      if (timerId == -1 || deadline - timerDeadline < 0) {
-        arm(deadline, vertx);
+      if (deadlineTimer == -1 || deadline - timerDeadline < 0) {
+        arm(deadline);
       }
     }
   }
@@ -71,19 +73,17 @@ final class Flight {
   }
 
   /**
-   * Completes every caller with {@code outcome}; later calls do nothing.
+   * Ends the flight: completes every caller still waiting with {@code outcome}, stops its timers.
+   * Later calls do nothing.
    *
-   * @return the callers that were still waiting
+   * @return the callers that were still waiting, or -1 when the flight had already ended
    */
-  int complete(AsyncResult<Object> outcome, Vertx vertx) {
+  int complete(AsyncResult<Object> outcome) {
     if (done) {
-      return 0;
+      return -1;
     }
     done = true;
-    if (timerId != -1) {
-      vertx.cancelTimer(timerId);
-      timerId = -1;
-    }
+    cancelTimers();
     int served = waiting;
     waiting = 0;
     if (outcome.succeeded()) {
@@ -97,21 +97,43 @@ final class Flight {
         waiter.tryFail(cause);
       }
     }
+    waiters.clear();
     return served;
   }
 
-  private void arm(long deadline, Vertx vertx) {
-    if (timerId != -1) {
-      vertx.cancelTimer(timerId);
+  /** Ends a flight that nobody waits for any more: interrupts its blocking function, if any. */
+  void cancel() {
+    done = true;
+    cancelTimers();
+    waiters.clear();
+    if (interrupter != null) {
+      interrupter.run();
+    }
+  }
+
+  private void cancelTimers() {
+    if (deadlineTimer != -1) {
+      owner.vertx().cancelTimer(deadlineTimer);
+      deadlineTimer = -1;
+    }
+    if (flightTimer != -1) {
+      owner.vertx().cancelTimer(flightTimer);
+      flightTimer = -1;
+    }
+  }
+
+  private void arm(long deadline) {
+    if (deadlineTimer != -1) {
+      owner.vertx().cancelTimer(deadlineTimer);
     }
     timerDeadline = deadline;
     long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
-    timerId = vertx.setTimer(delayMillis, id -> expire(vertx));
+    deadlineTimer = owner.vertx().setTimer(delayMillis, id -> expire());
   }
 
   /** Fails the callers whose deadline has passed, then re-arms for the next one. */
-  private void expire(Vertx vertx) {
-    timerId = -1;
+  private void expire() {
+    deadlineTimer = -1;
     if (done) {
       return;
     }
@@ -119,19 +141,14 @@ final class Flight {
     TimedWaiter next;
     while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
       deadlines.poll();
-      if (next.promise.tryFail(timeout())) {
+      if (next.promise.tryFail(new TimeoutException(
+        "single-flight call for key '" + key + "' timed out; the flight goes on for other callers"))) {
         waiting--;
-        if (metrics != null) {
-          metrics.waiterLeft();
-        }
+        owner.waiterLeft(this);
       }
     }
-    if (next != null) {
-      arm(next.deadline, vertx);
+    if (next != null && !done) {
+      arm(next.deadline);
     }
-  }
-
-  private TimeoutException timeout() {
-    return new TimeoutException("single-flight call for key '" + key + "' timed out; the flight goes on for other callers");
   }
 }

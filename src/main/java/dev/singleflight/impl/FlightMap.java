@@ -1,17 +1,23 @@
 package dev.singleflight.impl;
 
+import dev.singleflight.SingleFlightOptions;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The verticle's map of flights: key to the one {@link Flight} running for it.
+ * The verticle's map of flights: key to the one {@link Flight} running for it, and the limits of
+ * {@link SingleFlightOptions} applied to calls joining it.
  *
  * <p>Only touched on the verticle's event loop ({@link #context}): no locks. The outcome of a flight's
  * {@link Work} may complete on any thread; it is brought back to the event loop before the map is
@@ -20,16 +26,19 @@ import java.util.Map;
 public final class FlightMap {
 
   private final ContextInternal context;
-  private final String address;
-  private final Map<String, Flight> flights = new HashMap<>();
+  private final SingleFlightOptions options;
   /** Null when metrics are off. */
   private final FlightMetrics metrics;
+  /** The dedicated pool of blocking functions, or {@code null} for the context's worker pool. */
+  private final WorkerExecutor workers;
+  private final Map<String, Flight> flights = new HashMap<>();
   private boolean closed;
 
-  public FlightMap(ContextInternal context, String address, FlightMetrics metrics) {
+  public FlightMap(ContextInternal context, SingleFlightOptions options, FlightMetrics metrics, WorkerExecutor workers) {
     this.context = context;
-    this.address = address;
+    this.options = options;
     this.metrics = metrics;
+    this.workers = workers;
   }
 
   /** Serves one proxy call: forget, or join the key's flight. */
@@ -48,7 +57,9 @@ public final class FlightMap {
 
   /**
    * Adds {@code waiter} to the flight of {@code key}, starting {@code work} when the key is free.
-   * After {@link #close()} the waiter fails at once.
+   * The waiter fails at once when the verticle is closed ({@link VerticleStoppedException}), the key
+   * is too long ({@link KeyTooLongException}) or a limit is reached
+   * ({@link RejectedExecutionException}).
    *
    * @param timed whether the waiter gives up at {@code deadline}, a {@link System#nanoTime()}
    */
@@ -57,21 +68,42 @@ public final class FlightMap {
       waiter.tryFail(stopped());
       return;
     }
+    if (key.length() > options.getMaxKeyLength()) {
+      waiter.tryFail(new KeyTooLongException(key.length(), options.getMaxKeyLength()));
+      return;
+    }
     Flight flight = flights.get(key);
     if (flight != null) {
+      if (options.getMaxWaiters() > 0 && flight.waiting() >= options.getMaxWaiters()) {
+        waiter.tryFail(new RejectedExecutionException(
+          "key '" + key + "' already has " + flight.waiting() + " waiting callers, the most maxWaiters allows"));
+        return;
+      }
       if (metrics != null) {
         metrics.follower();
       }
-      flight.join(waiter, timed, deadline, context.owner());
+      flight.join(waiter, timed, deadline);
+      return;
+    }
+    if (options.getMaxInFlight() > 0 && flights.size() >= options.getMaxInFlight()) {
+      waiter.tryFail(new RejectedExecutionException(
+        flights.size() + " keys are in flight, the most maxInFlight allows; key '" + key + "' was refused"));
       return;
     }
     if (metrics != null) {
       metrics.leader();
     }
-    flight = new Flight(key, metrics);
-    flights.put(key, flight);
-    flight.join(waiter, timed, deadline, context.owner());
-    work.start(context).onComplete(outcomeOf(flight));
+    Flight started = new Flight(key, this, metrics != null);
+    flights.put(key, started);
+    started.join(waiter, timed, deadline);
+    if (options.getMaxFlightTime() > 0) {
+      started.flightTimer = context.owner().setTimer(options.getMaxFlightTime(), id -> {
+        started.flightTimer = -1;
+        end(started, Future.failedFuture(new TimeoutException("the flight of key '" + key + "' ran longer than maxFlightTime, "
+          + options.getMaxFlightTime() + " ms")));
+      });
+    }
+    work.start(this, started).onComplete(outcome -> context.emit(outcome, result -> end(started, result)));
   }
 
   /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
@@ -82,9 +114,18 @@ public final class FlightMap {
     flights.remove(key);
   }
 
-  /** @return the number of keys in flight */
-  public int size() {
-    return flights.size();
+  /**
+   * Runs a blocking function on a worker thread: unordered, so that keys run in parallel. With
+   * cancelAbandoned, the flight can interrupt it.
+   */
+  Future<Object> executeBlocking(Flight flight, Callable<Object> fn) {
+    Callable<Object> task = fn;
+    if (options.isCancelAbandoned()) {
+      InterruptibleCall call = new InterruptibleCall(fn);
+      flight.interrupter = call::interrupt;
+      task = call;
+    }
+    return workers != null ? workers.executeBlocking(task, false) : context.executeBlocking(task, false);
   }
 
   /** @return whether {@link #close()} was called */
@@ -100,8 +141,8 @@ public final class FlightMap {
     closed = true;
     VerticleStoppedException stopped = stopped();
     for (Flight flight : new ArrayList<>(flights.values())) {
-      int served = flight.complete(Future.failedFuture(stopped), context.owner());
-      if (metrics != null) {
+      int served = flight.complete(Future.failedFuture(stopped));
+      if (metrics != null && served >= 0) {
         metrics.flightDropped(served);
       }
     }
@@ -113,23 +154,40 @@ public final class FlightMap {
 
   /** @return the failure of a caller whose verticle is gone */
   public VerticleStoppedException stopped() {
-    return new VerticleStoppedException("the SingleFlightVerticle at '" + address + "' was undeployed");
+    return new VerticleStoppedException("the SingleFlightVerticle at '" + options.getAddress() + "' was undeployed");
+  }
+
+  Vertx vertx() {
+    return context.owner();
+  }
+
+  /** A caller of {@code flight} left (its timeout elapsed); with cancelAbandoned the last one cancels it. */
+  void waiterLeft(Flight flight) {
+    if (metrics != null) {
+      metrics.waiterLeft();
+    }
+    if (flight.waiting() == 0 && options.isCancelAbandoned()) {
+      flights.remove(flight.key, flight);
+      flight.cancel();
+      if (metrics != null) {
+        metrics.flightDropped(0);
+      }
+    }
   }
 
   /**
-   * The handler that ends {@code flight}: on the event loop, it frees the key, unless a forget
-   * already replaced this flight with a newer one (Go's golang/go#31420), and serves every caller.
+   * Ends {@code flight} with {@code outcome}: frees the key, unless a forget already replaced this
+   * flight with a newer one (Go's golang/go#31420), and serves every caller. A flight that already
+   * ended (cancelled, timed out, or closed) drops the late outcome.
    */
-  private Handler<AsyncResult<Object>> outcomeOf(Flight flight) {
-    return outcome -> context.emit(outcome, result -> {
-      if (flight.isDone()) {
-        return;
-      }
-      flights.remove(flight.key, flight);
-      int served = flight.complete(result, context.owner());
-      if (metrics != null) {
-        metrics.executionEnded(flight.startNanos, result.succeeded(), served);
-      }
-    });
+  private void end(Flight flight, AsyncResult<Object> outcome) {
+    if (flight.isDone()) {
+      return;
+    }
+    flights.remove(flight.key, flight);
+    int served = flight.complete(outcome);
+    if (metrics != null) {
+      metrics.executionEnded(flight.startNanos, outcome.succeeded(), served);
+    }
   }
 }

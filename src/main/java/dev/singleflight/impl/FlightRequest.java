@@ -2,7 +2,6 @@ package dev.singleflight.impl;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -47,16 +46,16 @@ public final class FlightRequest implements Work {
   }
 
   /**
-   * Runs the caller's function: a blocking one through unordered {@code executeBlocking}, so that
-   * keys run in parallel; an asynchronous one right here, on the event loop. Never throws: a function
+   * Runs the caller's function: a blocking one on a worker thread; an asynchronous one right here,
+   * on the event loop. Never throws: a function
    * that throws, or returns {@code null} instead of a Future, gives a failed Future.
    */
   @Override
   @SuppressWarnings("unchecked")
-  public Future<Object> start(ContextInternal context) {
+  public Future<Object> start(FlightMap flights, Flight flight) {
     try {
       if (kind == Kind.BLOCKING) {
-        return context.executeBlocking((Callable<Object>) fn, false);
+        return flights.executeBlocking(flight, (Callable<Object>) fn);
       }
       Future<Object> result = ((Supplier<Future<Object>>) fn).get();
       if (result == null) {

@@ -131,6 +131,9 @@ public final class JsonProtocol {
         default -> reply.failureCode();
       };
     }
+    if (failure instanceof KeyTooLongException) {
+      return BAD_REQUEST;
+    }
     if (failure instanceof TimeoutException) {
       return GATEWAY_TIMEOUT;
     }

@@ -1,7 +1,6 @@
 package dev.singleflight.impl;
 
 import io.vertx.core.Future;
-import io.vertx.core.internal.ContextInternal;
 
 /** What a flight executes: started once, by the call that finds its key free. */
 interface Work {
@@ -9,8 +8,9 @@ interface Work {
   /**
    * Starts the work. Called on the verticle's event loop; must not block.
    *
-   * @param context the verticle's context
+   * @param flights where blocking functions run
+   * @param flight the flight the work is for
    * @return the outcome; completed on any thread
    */
-  Future<Object> start(ContextInternal context);
+  Future<Object> start(FlightMap flights, Flight flight);
 }
