@@ -3,37 +3,51 @@ package dev.singleflight;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.FlightMetrics;
 import dev.singleflight.impl.FlightRequest;
+import dev.singleflight.impl.InstanceGroup;
 import dev.singleflight.impl.JsonProtocol;
 import dev.singleflight.impl.LocalCodec;
+import dev.singleflight.impl.RoutedMessage;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.internal.ContextInternal;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * SingleFlightVerticle owns the flights of one event-bus address and answers the calls that
- * {@link SingleFlight} proxies send there.
+ * SingleFlightVerticle owns the flights of one event-bus address and answers the calls sent there:
+ * those of {@link SingleFlight} proxies, and requests of the JSON protocol (see the README).
  *
  * <p>Its map of flights lives on the verticle's own event loop and is touched nowhere else. The first
  * call for a key starts the flight, later calls for the key join it, and when it ends every caller
  * gets its outcome and the key is gone again. Undeploying the verticle fails every waiting caller at
- * once with an {@link IllegalStateException}.
+ * once: proxy callers with an {@link IllegalStateException}, JSON requesters with 503.
  *
- * <p>Deploy one instance per address.
+ * <p>Deploy one deployment per address. It may have several instances
+ * ({@code DeploymentOptions.setInstances}, with the {@code Class} or {@code Supplier} overload of
+ * {@code deployVerticle}): each key is then owned by one instance, chosen by a hash of the key, and
+ * the others forward its calls there, so a key still runs once.
  */
 public class SingleFlightVerticle extends VerticleBase {
 
   private final SingleFlightOptions givenOptions;
   private SingleFlightOptions options;
+  private InstanceGroup group;
+  private int index;
   private FlightMap flights;
   private JsonProtocol jsonProtocol;
-  private MessageConsumer<Object> consumer;
   private WorkerExecutor workers;
+  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  /** Senders to the other instances of the group, by index; empty for a single instance. */
+  private final List<MessageProducer<Object>> instances = new ArrayList<>();
 
   /** A verticle whose options are read from the deployment's {@code config()}, else the defaults. */
   public SingleFlightVerticle() {
@@ -59,17 +73,24 @@ public class SingleFlightVerticle extends VerticleBase {
   public Future<?> start() {
     options = givenOptions != null ? givenOptions : new SingleFlightOptions(config());
     LocalCodec.registerOn(vertx);
+    group = InstanceGroup.of(deploymentID(), context.getInstanceCount(), options);
+    index = group.join();
     if (options.getWorkerPoolName() != null) {
       workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
     }
-    flights = new FlightMap((ContextInternal) context, options, FlightMetrics.create(vertx, options.getAddress()), workers);
+    flights = new FlightMap((ContextInternal) context, options, FlightMetrics.create(vertx, options.getAddress(), group), workers);
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
-    consumer = vertx.eventBus().consumer(options.getAddress(), this::handle);
-    if (consumer instanceof MessageConsumerImpl<Object> impl) {
-      // Calls queued for the verticle when it unregisters would be dropped silently; fail them.
-      impl.discardHandler(this::discard);
+    if (group.size() == 1) {
+      return listen(options.getAddress(), false, this::handle);
     }
-    return consumer.completion();
+    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
+    for (int i = 0; i < group.size(); i++) {
+      instances.add(vertx.eventBus().sender(group.instanceAddress(i), local));
+    }
+    return listen(group.instanceAddress(index), true, this::handle)
+      .andThen(group::instanceListening)
+      .compose(v -> group.allListening())
+      .compose(v -> listen(options.getAddress(), false, this::route));
   }
 
   /**
@@ -79,22 +100,59 @@ public class SingleFlightVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    group.leave();
     flights.close();
-    Future<Void> unregistered = consumer.unregister();
-    return workers == null ? unregistered : unregistered.eventually(workers::close);
+    List<Future<Void>> unregistered = new ArrayList<>();
+    for (MessageConsumer<Object> consumer : consumers) {
+      unregistered.add(consumer.unregister());
+    }
+    Future<?> all = Future.join(unregistered);
+    return workers == null ? all : all.eventually(workers::close);
+  }
+
+  private Future<Void> listen(String address, boolean local, Handler<Message<Object>> handler) {
+    MessageConsumer<Object> consumer = local
+      ? vertx.eventBus().localConsumer(address, handler)
+      : vertx.eventBus().consumer(address, handler);
+    if (consumer instanceof MessageConsumerImpl<Object> impl) {
+      // Calls queued for the verticle when it unregisters would be dropped silently; fail them.
+      impl.discardHandler(this::discard);
+    }
+    consumers.add(consumer);
+    return consumer.completion();
+  }
+
+  /** Serves a call at the shared address of several instances: here if this instance owns its key. */
+  private void route(Message<Object> message) {
+    Object body = message.body();
+    String key = InstanceGroup.keyOf(body);
+    int owner = key == null ? index : group.ownerOf(key);
+    if (owner == index) {
+      handle(message);
+      return;
+    }
+    Object forwarded = body instanceof FlightRequest ? body : new RoutedMessage(message);
+    instances.get(owner).write(forwarded).onFailure(e -> discard(message));
   }
 
   private void handle(Message<Object> message) {
-    if (message.body() instanceof FlightRequest request) {
+    Object body = message.body();
+    if (body instanceof FlightRequest request) {
       flights.handle(request);
+    } else if (body instanceof RoutedMessage routed) {
+      jsonProtocol.handle(routed.message());
     } else {
       jsonProtocol.handle(message);
     }
   }
 
+  /** Fails a call that this verticle will not serve: it is stopping. */
   private void discard(Message<Object> message) {
-    if (message.body() instanceof FlightRequest request) {
+    Object body = message.body();
+    if (body instanceof FlightRequest request) {
       request.promise().tryFail(flights.stopped());
+    } else if (body instanceof RoutedMessage routed) {
+      routed.message().fail(JsonProtocol.UNAVAILABLE, flights.stopped().getMessage());
     } else {
       message.fail(JsonProtocol.UNAVAILABLE, flights.stopped().getMessage());
     }

@@ -13,14 +13,15 @@ import io.vertx.core.internal.VertxInternal;
 public interface FlightMetrics {
 
   /**
+   * @param group the verticle's instances, which share the gauges
    * @return the metrics of a verticle at {@code address}, or {@code null} when {@code vertx} does not
    * run Micrometer metrics
    */
-  static FlightMetrics create(Vertx vertx, String address) {
+  static FlightMetrics create(Vertx vertx, String address, InstanceGroup group) {
     if (!vertx.isMetricsEnabled() || !MicrometerPresence.PRESENT) {
       return null;
     }
-    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address);
+    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address, group);
   }
 
   /** A call started an execution. */

@@ -5,47 +5,53 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 
 /**
- * Passes a {@link FlightRequest} through the event bus by reference: functions and promises cannot
- * be copied. It only works within one JVM, so such messages are sent local-only; the wire methods
- * throw.
+ * Passes an object through the event bus by reference: a {@link FlightRequest} (functions and
+ * promises cannot be copied) or a {@link RoutedMessage}. It only works within one JVM, so such
+ * messages are sent local-only; the wire methods throw.
  */
-public final class LocalCodec implements MessageCodec<FlightRequest, FlightRequest> {
+public final class LocalCodec<T> implements MessageCodec<T, T> {
 
-  static final String NAME = "dev.singleflight.local";
+  private final String name;
 
-  private LocalCodec() {
+  private LocalCodec(String name) {
+    this.name = name;
   }
 
   /**
-   * Registers the codec as the default one of {@link FlightRequest} on {@code vertx}, unless it is
+   * Registers the codecs as the default ones of their classes on {@code vertx}, unless they are
    * already. Thread-safe.
    */
   public static void registerOn(Vertx vertx) {
+    register(vertx, FlightRequest.class, "dev.singleflight.request");
+    register(vertx, RoutedMessage.class, "dev.singleflight.routed");
+  }
+
+  private static <T> void register(Vertx vertx, Class<T> type, String name) {
     try {
-      vertx.eventBus().registerDefaultCodec(FlightRequest.class, new LocalCodec());
+      vertx.eventBus().registerDefaultCodec(type, new LocalCodec<>(name));
     } catch (IllegalStateException alreadyRegistered) {
       // Another proxy or verticle of this Vert.x instance registered it first.
     }
   }
 
   @Override
-  public void encodeToWire(Buffer buffer, FlightRequest request) {
-    throw new UnsupportedOperationException("a single-flight proxy call cannot leave its JVM");
+  public void encodeToWire(Buffer buffer, T value) {
+    throw new UnsupportedOperationException("a single-flight call cannot leave its JVM this way");
   }
 
   @Override
-  public FlightRequest decodeFromWire(int pos, Buffer buffer) {
-    throw new UnsupportedOperationException("a single-flight proxy call cannot leave its JVM");
+  public T decodeFromWire(int pos, Buffer buffer) {
+    throw new UnsupportedOperationException("a single-flight call cannot leave its JVM this way");
   }
 
   @Override
-  public FlightRequest transform(FlightRequest request) {
-    return request;
+  public T transform(T value) {
+    return value;
   }
 
   @Override
   public String name() {
-    return NAME;
+    return name;
   }
 
   @Override

@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The verticle's meters in the Micrometer registry of its Vert.x instance, each tagged
- * {@code address}. Counted on the event loop; the gauges' values are atomics so that a scrape on
- * another thread reads them safely.
+ * {@code address}. Counted on the event loop; the gauges' values are atomics, shared by the
+ * instances of a deployment, so that a scrape on another thread reads their sum safely.
  */
 final class MicrometerFlightMetrics implements FlightMetrics {
 
@@ -23,13 +23,15 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Counter forgets;
   private final Timer successes;
   private final Timer failures;
-  private final AtomicInteger inflight = new AtomicInteger();
-  private final AtomicInteger waiters = new AtomicInteger();
+  private final AtomicInteger inflight;
+  private final AtomicInteger waiters;
   private final Gauge inflightGauge;
   private final Gauge waitersGauge;
 
-  private MicrometerFlightMetrics(MeterRegistry registry, String address) {
+  private MicrometerFlightMetrics(MeterRegistry registry, String address, InstanceGroup group) {
     this.registry = registry;
+    this.inflight = group.inflight;
+    this.waiters = group.waiters;
     leaders = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
       .tag("address", address).tag("role", "leader").register(registry);
     followers = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
@@ -47,9 +49,9 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   }
 
   /** @return the metrics, or {@code null} when the Vert.x metrics are not Micrometer's */
-  static FlightMetrics create(VertxMetrics vertxMetrics, String address) {
+  static FlightMetrics create(VertxMetrics vertxMetrics, String address, InstanceGroup group) {
     if (vertxMetrics instanceof MicrometerMetrics micrometer) {
-      return new MicrometerFlightMetrics(micrometer.registry(), address);
+      return new MicrometerFlightMetrics(micrometer.registry(), address, group);
     }
     return null;
   }
