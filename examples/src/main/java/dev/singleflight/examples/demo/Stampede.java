@@ -69,7 +69,7 @@ public final class Stampede {
     try {
       vertx.deployVerticle(new SingleFlightVerticle()).await();
       SingleFlight flights = SingleFlight.createProxy(vertx);
-      return new Stampede(vertx, dao, UserServer.start(vertx, flights, dao, port).await());
+      return new Stampede(vertx, dao, UserServer.start(vertx, flights, dao, port, Runtime.getRuntime().availableProcessors()).await());
     } catch (Exception e) {
       dao.close();
       throw e;

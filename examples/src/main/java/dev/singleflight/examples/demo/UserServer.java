@@ -2,10 +2,11 @@ package dev.singleflight.examples.demo;
 
 import dev.singleflight.SingleFlight;
 import dev.singleflight.examples.demo.UserDao.User;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -24,8 +25,8 @@ import java.util.function.IntFunction;
  *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
  *   <li>{@code GET /health} answers at once.</li>
  * </ul>
- * Both answer the user as JSON, 404 for an unknown id and 400 for an id that is not a number. The
- * queries block, so they run on worker threads; the handlers never block their event loop.
+ * The user routes answer the user as JSON, 404 for an unknown id and 400 for an id that is not a
+ * number. The queries block, so they run on worker threads; the handlers never block their event loop.
  */
 public final class UserServer {
 
@@ -40,7 +41,9 @@ public final class UserServer {
   private final SingleFlight flights;
   private final UserDao dao;
   private final StampedeGate gate = new StampedeGate();
-  private HttpServer server;
+  /** Written by the instances' start, read after the deployment completed. */
+  private volatile int port;
+  private String deploymentId;
 
   private UserServer(Vertx vertx, SingleFlight flights, UserDao dao) {
     this.vertx = vertx;
@@ -49,41 +52,43 @@ public final class UserServer {
   }
 
   /**
-   * Starts the server.
+   * Starts the server: one instance per event loop given, all on one port, as Vert.x shares it.
    *
    * @param vertx the Vert.x instance
    * @param flights a proxy of a deployed {@link dev.singleflight.SingleFlightVerticle}
    * @param dao the users
    * @param port the port on 127.0.0.1; 0 picks a free one
-   * @return the server, once it listens
+   * @param instances how many server verticles to deploy, each on its event loop
+   * @return the server, once every instance listens
    */
-  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao, int port) {
+  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao, int port, int instances) {
     UserServer users = new UserServer(vertx, flights, dao);
-    Router router = Router.router(vertx);
-    router.get(COLLAPSED + ":id").handler(ctx -> users.lookUp(ctx,
-      id -> flights.flight("user:" + id, () -> users.find(id))));
-    router.get(DIRECT + ":id").handler(ctx -> users.lookUp(ctx,
-      id -> vertx.executeBlocking(() -> users.find(id), false)));
-    router.get(HEALTH).handler(ctx -> answer(ctx, 200, new JsonObject().put("status", "up")));
-    // The Prometheus route GET /metrics is to be added here.
-    return vertx.createHttpServer()
-      .requestHandler(router)
-      .listen(port, "127.0.0.1")
-      .map(server -> {
-        users.server = server;
+    // A negative port makes Vert.x pick one free port and share it between the instances.
+    int listenPort = port == 0 ? -1 : port;
+    return vertx.deployVerticle(() -> new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          return vertx.createHttpServer()
+            .requestHandler(users.router())
+            .listen(listenPort, "127.0.0.1")
+            .onSuccess(server -> users.port = server.actualPort());
+        }
+      }, new DeploymentOptions().setInstances(instances))
+      .map(deploymentId -> {
+        users.deploymentId = deploymentId;
         return users;
       });
   }
 
   /** @return the port the server listens on */
   public int port() {
-    return server.actualPort();
+    return port;
   }
 
   /**
    * Makes the next {@code requests} lookups a stampede: each one waits to query the database until
-   * all of them have reached a route, so they all meet the cold cache at once, however slowly their
-   * connections open. A request counts as arrived once its {@code flight} call has returned, and the
+   * all of them have reached a route, so they all meet the cold cache at once, at whatever pace they
+   * come. A request counts as arrived once its {@code flight} call has returned, and the
    * proxy hands a call to the verticle's event loop before returning; no flight can end before the
    * last arrival, so every call of the stampede joins the flight of its id: the collapsed route runs
    * exactly one query per id. A request that never comes holds the others at most
@@ -97,7 +102,19 @@ public final class UserServer {
 
   /** Closes the server. */
   public Future<Void> close() {
-    return server.close();
+    return vertx.undeploy(deploymentId);
+  }
+
+  /** @return the routes, for one server instance */
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.get(COLLAPSED + ":id").handler(ctx -> lookUp(ctx,
+      id -> flights.flight("user:" + id, () -> find(id))));
+    router.get(DIRECT + ":id").handler(ctx -> lookUp(ctx,
+      id -> vertx.executeBlocking(() -> find(id), false)));
+    router.get(HEALTH).handler(ctx -> answer(ctx, 200, new JsonObject().put("status", "up")));
+    // The Prometheus route GET /metrics is to be added here.
+    return router;
   }
 
   /** The lookup of both routes; blocks, so it runs on a worker thread. */
