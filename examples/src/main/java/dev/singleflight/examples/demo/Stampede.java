@@ -116,6 +116,7 @@ public final class Stampede {
       new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port()),
       new PoolOptions().setHttp1MaxSize(requests));
     try {
+      // A failed health check shows again as a failed request of the stampede.
       send(client, requests, i -> UserServer.HEALTH).await();
       int queriesBefore = dao.queries();
       long[] latencies = new long[requests];
@@ -177,15 +178,15 @@ public final class Stampede {
         bar.finish();
         return value;
       } catch (TimeoutException stillRunning) {
-        // redraw
+        // not done yet: redraw and wait again
       } catch (ExecutionException e) {
         throw new IllegalStateException("the load phase failed", e.getCause());
       }
     }
   }
 
-  /** @return the nearest-rank percentile {@code p} of the sorted {@code values} */
-  static long percentile(long[] sorted, int p) {
+  /** @return the nearest-rank percentile {@code p} of the ascending values {@code sorted} */
+  private static long percentile(long[] sorted, int p) {
     int rank = (int) Math.ceil(p / 100.0 * sorted.length);
     return sorted[Math.max(0, rank - 1)];
   }
