@@ -1,0 +1,197 @@
+package dev.singleflight.examples.demo;
+
+import dev.singleflight.SingleFlight;
+import dev.singleflight.SingleFlightVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * Stampede is the running demo: the users in H2, a {@link SingleFlightVerticle}, the
+ * {@link UserServer}, and the load phase that sends a stampede of requests to each route.
+ *
+ * <p>Its methods block: call them from a plain thread such as {@code main}, never from an event loop.
+ */
+public final class Stampede {
+
+  /** How long one request of a load phase may take before it counts as failed. */
+  private static final long REQUEST_TIMEOUT_MILLIS = 60_000;
+
+  /**
+   * What one load phase measured.
+   *
+   * @param route the route, e.g. {@code /users/:id}
+   * @param singleFlight whether the route collapses its lookups
+   * @param requests the requests sent
+   * @param failed the requests not answered 200 with a user
+   * @param queries the database queries the phase ran
+   * @param p50Millis the median latency, in milliseconds
+   * @param p99Millis the 99th percentile latency, in milliseconds
+   */
+  public record Phase(String route, boolean singleFlight, int requests, int failed, int queries,
+                      long p50Millis, long p99Millis) {
+  }
+
+  private final Vertx vertx;
+  private final UserDao dao;
+  private final UserServer server;
+
+  private Stampede(Vertx vertx, UserDao dao, UserServer server) {
+    this.vertx = vertx;
+    this.dao = dao;
+    this.server = server;
+  }
+
+  /**
+   * Opens the database, deploys the verticle, and starts the server on 127.0.0.1.
+   *
+   * @param vertx the Vert.x instance; the caller closes it
+   * @param port the port; 0 picks a free one
+   * @return the running demo
+   * @throws Exception when the database or the server fails to start, e.g. the port is taken
+   */
+  public static Stampede start(Vertx vertx, int port) throws Exception {
+    UserDao dao = UserDao.open();
+    try {
+      vertx.deployVerticle(new SingleFlightVerticle()).await();
+      SingleFlight flights = SingleFlight.createProxy(vertx);
+      return new Stampede(vertx, dao, UserServer.start(vertx, flights, dao, port, Runtime.getRuntime().availableProcessors()).await());
+    } catch (Exception e) {
+      dao.close();
+      throw e;
+    }
+  }
+
+  /** @return the port the server listens on */
+  public int port() {
+    return server.port();
+  }
+
+  /**
+   * Sends a stampede of {@code requests} concurrent requests to each route in turn, the collapsed
+   * one first, asking for ids 1 to {@code ids} round robin.
+   *
+   * @param requests the requests per route
+   * @param ids the distinct ids asked for
+   * @param progress where the progress bars go
+   * @param terminal whether {@code progress} is a terminal
+   * @return the collapsed route's phase, then the direct route's
+   * @throws Exception when interrupted or the load itself fails
+   */
+  public List<Phase> load(int requests, int ids, PrintStream progress, boolean terminal) throws Exception {
+    return List.of(
+      phase(UserServer.COLLAPSED, true, requests, ids, progress, terminal),
+      phase(UserServer.DIRECT, false, requests, ids, progress, terminal));
+  }
+
+  /** Closes the server and drops the database; the caller closes Vert.x. */
+  public void close() throws Exception {
+    try {
+      server.close().await();
+    } finally {
+      dao.close();
+    }
+  }
+
+  private Phase phase(String path, boolean singleFlight, int requests, int ids, PrintStream progress,
+                      boolean terminal) throws Exception {
+    // One connection per request, so that all of them are in flight at once, opened before the
+    // stampede by a round of health checks: the latencies are those of the lookups, not of TCP
+    // handshakes. A fresh client per phase, so that both phases start alike.
+    WebClient client = WebClient.create(vertx,
+      new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port()),
+      new PoolOptions().setHttp1MaxSize(requests));
+    try {
+      // A failed health check shows again as a failed request of the stampede.
+      send(client, requests, i -> UserServer.HEALTH).await();
+      int queriesBefore = dao.queries();
+      long[] latencies = new long[requests];
+      AtomicInteger answered = new AtomicInteger();
+      server.expectStampede(requests);
+      Future<Integer> failed = send(client, requests, i -> path + (1 + i % ids), latencies, answered);
+      String route = path + ":id";
+      int failures = awaitShowing(failed, new ProgressBar(progress, terminal, route, requests), answered);
+      Arrays.sort(latencies);
+      return new Phase(route, singleFlight, requests, failures, dao.queries() - queriesBefore,
+        millis(percentile(latencies, 50)), millis(percentile(latencies, 99)));
+    } finally {
+      client.close();
+    }
+  }
+
+  /**
+   * Sends {@code requests} GET requests at once from one event loop, request {@code i} to
+   * {@code paths.apply(i)}, and records the latency of each in {@code latencies} (nanoseconds).
+   *
+   * @return a Future of the number of requests not answered 200, completed once all are answered
+   */
+  private Future<Integer> send(WebClient client, int requests, IntFunction<String> paths, long[] latencies,
+                               AtomicInteger answered) {
+    Promise<Integer> failed = Promise.promise();
+    vertx.runOnContext(start -> {
+      List<Future<Boolean>> answers = new ArrayList<>(requests);
+      for (int i = 0; i < requests; i++) {
+        int request = i;
+        long sent = System.nanoTime();
+        answers.add(client.get(paths.apply(i))
+          .timeout(REQUEST_TIMEOUT_MILLIS)
+          .send()
+          .map(response -> response.statusCode() == 200)
+          .otherwise(false)
+          .onComplete(ok -> {
+            latencies[request] = System.nanoTime() - sent;
+            answered.incrementAndGet();
+          }));
+      }
+      Future.all(answers).onComplete(all ->
+        failed.complete((int) answers.stream().filter(answer -> !answer.result()).count()));
+    });
+    return failed.future();
+  }
+
+  /** Like {@link #send(WebClient, int, IntFunction, long[], AtomicInteger)}, ignoring latencies. */
+  private Future<Integer> send(WebClient client, int requests, IntFunction<String> paths) {
+    return send(client, requests, paths, new long[requests], new AtomicInteger());
+  }
+
+  /** Waits for {@code done} on this thread, redrawing the bar ten times a second meanwhile. */
+  private static <T> T awaitShowing(Future<T> done, ProgressBar bar, AtomicInteger answered) throws Exception {
+    CompletableFuture<T> result = done.toCompletionStage().toCompletableFuture();
+    while (true) {
+      bar.show(answered.get());
+      try {
+        T value = result.get(100, TimeUnit.MILLISECONDS);
+        bar.finish();
+        return value;
+      } catch (TimeoutException stillRunning) {
+        // not done yet: redraw and wait again
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("the load phase failed", e.getCause());
+      }
+    }
+  }
+
+  /** @return the nearest-rank percentile {@code p} of the ascending values {@code sorted} */
+  private static long percentile(long[] sorted, int p) {
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, rank - 1)];
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.singleflight.examples.demo;
+
+import dev.singleflight.examples.demo.DemoOptions.UsageException;
+import io.vertx.core.Vertx;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * StampedeDemo shows single flight against a cache stampede: many concurrent requests for a few
+ * users, each a cache miss that needs a 50 ms query, served once with and once without single
+ * flight. It prints how many queries the database ran and the latencies, then exits, or with
+ * {@code --serve} keeps serving. Run it from a clone with {@code mvn -q -Pdemo verify}; flags go in
+ * {@code -Ddemo.args="..."} (see {@link DemoOptions#USAGE}).
+ */
+public final class StampedeDemo {
+
+  /** Exit code of a run that went well, or of {@code --help}. */
+  public static final int OK = 0;
+  /** Exit code when the demo could not run or some requests failed. */
+  public static final int FAILED = 1;
+  /** Exit code of a bad command line. */
+  public static final int USAGE = 2;
+
+  private StampedeDemo() {
+  }
+
+  /**
+   * Runs the demo and exits with its {@link #run exit code}, unless that is {@link #OK}: then it
+   * just returns (with {@code --serve}, once Ctrl-C stops the JVM).
+   *
+   * @param args the flags, see {@link DemoOptions#USAGE}
+   */
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err, System.console() != null);
+    if (code != OK) {
+      System.exit(code);
+    }
+  }
+
+  /**
+   * Runs the demo: parses the flags, starts the server, runs the load phase, prints the results;
+   * with {@code --serve} it then serves until the JVM is stopped and never returns.
+   *
+   * @param args the flags
+   * @param out where the results go
+   * @param err where the usage, errors and progress bars go
+   * @param terminal whether {@code err} is a terminal, to redraw the progress bars in place
+   * @return {@link #OK}, {@link #FAILED} or {@link #USAGE}
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err, boolean terminal) {
+    DemoOptions options;
+    try {
+      options = DemoOptions.parse(args);
+    } catch (UsageException e) {
+      err.println("error: " + e.getMessage());
+      err.println(DemoOptions.USAGE);
+      return USAGE;
+    }
+    if (options.help()) {
+      out.println(DemoOptions.USAGE);
+      return OK;
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      return run(options, vertx, out, err, terminal);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("error: interrupted");
+      return FAILED;
+    } catch (Exception e) {
+      err.println("error: " + e);
+      return FAILED;
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static int run(DemoOptions options, Vertx vertx, PrintStream out, PrintStream err, boolean terminal)
+    throws Exception {
+    Stampede stampede = Stampede.start(vertx, options.port());
+    try {
+      out.printf("machine: %d cores, Java %s, %s %s%n", Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));
+      out.printf("database: H2 in memory, %d users, %d ms per query, %d connections%n",
+        UserDao.USERS, UserDao.QUERY_TIME.toMillis(), UserDao.CONNECTIONS);
+      out.printf("load: %d concurrent requests per route for %d ids; no query starts before all of a "
+        + "route's requests have arrived%n", options.requests(), options.ids());
+      List<Stampede.Phase> phases = stampede.load(options.requests(), options.ids(), err, terminal);
+      printTable(phases, out);
+      int failed = phases.stream().mapToInt(Stampede.Phase::failed).sum();
+      if (failed > 0) {
+        err.println("error: " + failed + " requests failed");
+        return FAILED;
+      }
+      if (options.serve()) {
+        serve(stampede, out);
+      }
+      return OK;
+    } finally {
+      stampede.close();
+    }
+  }
+
+  /** Prints one row per phase. */
+  static void printTable(List<Stampede.Phase> phases, PrintStream out) {
+    String format = "%-18s %-13s %8s %10s %7s %7s%n";
+    out.println();
+    out.printf(format, "route", "single flight", "requests", "db queries", "p50 ms", "p99 ms");
+    for (Stampede.Phase phase : phases) {
+      out.printf(format, phase.route(), phase.singleFlight() ? "yes" : "no", phase.requests(), phase.queries(),
+        phase.p50Millis(), phase.p99Millis());
+    }
+  }
+
+  /** Prints where to send requests, then blocks for good: Ctrl-C stops the JVM, sockets and all. */
+  private static void serve(Stampede stampede, PrintStream out) throws InterruptedException {
+    String base = "http://127.0.0.1:" + stampede.port();
+    out.println();
+    out.println("serving on " + base + " until Ctrl-C; try:");
+    out.println("  curl " + base + UserServer.COLLAPSED + "1");
+    out.println("  curl " + base + UserServer.DIRECT + "1");
+    new CountDownLatch(1).await();
+  }
+}

@@ -1,0 +1,180 @@
+package dev.singleflight.examples.demo;
+
+import dev.singleflight.SingleFlight;
+import dev.singleflight.examples.demo.UserDao.User;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/**
+ * UserServer is the demo's HTTP server, on 127.0.0.1. Every request is a cache miss (the demo has no
+ * cache: this is the instant a hot entry expires), so each one needs the database:
+ * <ul>
+ *   <li>{@code GET /users/:id} looks the user up through {@link SingleFlight#flight}: concurrent
+ *   requests for one id share one query;</li>
+ *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
+ *   <li>{@code GET /health} answers at once.</li>
+ * </ul>
+ * The user routes answer the user as JSON, 404 for an unknown id and 400 for an id that is not a
+ * number. The queries block, so they run on worker threads; the handlers never block their event loop.
+ */
+public final class UserServer {
+
+  /** Route of the lookup collapsed by single flight. */
+  public static final String COLLAPSED = "/users/";
+  /** Route of the same lookup, one query per request. */
+  public static final String DIRECT = "/direct/users/";
+  /** Route that answers 200 at once, without the database. */
+  public static final String HEALTH = "/health";
+
+  private final Vertx vertx;
+  private final SingleFlight flights;
+  private final UserDao dao;
+  private final StampedeGate gate = new StampedeGate();
+  /** Written by the instances' start, read after the deployment completed. */
+  private volatile int port;
+  private String deploymentId;
+
+  private UserServer(Vertx vertx, SingleFlight flights, UserDao dao) {
+    this.vertx = vertx;
+    this.flights = flights;
+    this.dao = dao;
+  }
+
+  /**
+   * Starts the server: one instance per event loop given, all on one port, as Vert.x shares it.
+   *
+   * @param vertx the Vert.x instance
+   * @param flights a proxy of a deployed {@link dev.singleflight.SingleFlightVerticle}
+   * @param dao the users
+   * @param port the port on 127.0.0.1; 0 picks a free one
+   * @param instances how many server verticles to deploy, each on its event loop
+   * @return the server, once every instance listens
+   */
+  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao, int port, int instances) {
+    UserServer users = new UserServer(vertx, flights, dao);
+    // A negative port makes Vert.x pick one free port and share it between the instances.
+    int listenPort = port == 0 ? -1 : port;
+    return vertx.deployVerticle(() -> new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          return vertx.createHttpServer()
+            .requestHandler(users.router())
+            .listen(listenPort, "127.0.0.1")
+            .onSuccess(server -> users.port = server.actualPort());
+        }
+      }, new DeploymentOptions().setInstances(instances))
+      .map(deploymentId -> {
+        users.deploymentId = deploymentId;
+        return users;
+      });
+  }
+
+  /** @return the port the server listens on */
+  public int port() {
+    return port;
+  }
+
+  /**
+   * Makes the next {@code requests} lookups a stampede: each one waits to query the database until
+   * all of them have reached a route, so they all meet the cold cache at once, at whatever pace they
+   * come. A request counts as arrived once its {@code flight} call has returned, and the
+   * proxy hands a call to the verticle's event loop before returning; no flight can end before the
+   * last arrival, so every call of the stampede joins the flight of its id: the collapsed route runs
+   * exactly one query per id. A request that never comes holds the others at most
+   * {@link StampedeGate#LIMIT_SECONDS} seconds.
+   *
+   * @param requests the requests of the stampede, positive
+   */
+  public void expectStampede(int requests) {
+    gate.expect(requests);
+  }
+
+  /** Closes the server. */
+  public Future<Void> close() {
+    return vertx.undeploy(deploymentId);
+  }
+
+  /** @return the routes, for one server instance */
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.get(COLLAPSED + ":id").handler(ctx -> lookUp(ctx,
+      id -> flights.flight("user:" + id, () -> find(id))));
+    router.get(DIRECT + ":id").handler(ctx -> lookUp(ctx,
+      id -> vertx.executeBlocking(() -> find(id), false)));
+    router.get(HEALTH).handler(ctx -> answer(ctx, 200, new JsonObject().put("status", "up")));
+    // The Prometheus route GET /metrics is to be added here.
+    return router;
+  }
+
+  /** The lookup of both routes; blocks, so it runs on a worker thread. */
+  private Optional<User> find(int id) throws Exception {
+    gate.awaitAll();
+    return dao.find(id);
+  }
+
+  /** Starts the lookup, counts the arrival, then answers the lookup's outcome. */
+  private void lookUp(RoutingContext ctx, IntFunction<Future<Optional<User>>> lookup) {
+    int id;
+    try {
+      id = Integer.parseInt(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      gate.arrived();
+      answer(ctx, 400, new JsonObject().put("error", "the user id must be an integer"));
+      return;
+    }
+    Future<Optional<User>> user = lookup.apply(id);
+    gate.arrived();
+    user.onComplete(found -> {
+      if (found.failed()) {
+        answer(ctx, 500, new JsonObject().put("error", String.valueOf(found.cause())));
+      } else if (found.result().isPresent()) {
+        answer(ctx, 200, found.result().get().toJson());
+      } else {
+        answer(ctx, 404, new JsonObject().put("error", "no user " + id));
+      }
+    });
+  }
+
+  private static void answer(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(body.encode());
+  }
+
+  /**
+   * Holds database lookups until every request of a stampede has arrived. Arrivals are counted on
+   * event loops, after the request's lookup was started; only worker threads wait.
+   */
+  static final class StampedeGate {
+
+    /** Longest wait for the requests of a stampede, in seconds. */
+    static final long LIMIT_SECONDS = 10;
+
+    /** Open (count 0) outside a stampede. */
+    private volatile CountDownLatch arrivals = new CountDownLatch(0);
+
+    void expect(int requests) {
+      arrivals = new CountDownLatch(requests);
+    }
+
+    void arrived() {
+      arrivals.countDown();
+    }
+
+    void awaitAll() throws InterruptedException {
+      arrivals.await(LIMIT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+}

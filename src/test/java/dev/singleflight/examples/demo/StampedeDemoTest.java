@@ -1,0 +1,69 @@
+package dev.singleflight.examples.demo;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The stampede demo's command line: exit codes, usage, and the printed table. */
+class StampedeDemoTest {
+
+  @Test
+  void runPrintsTheMachineAndTheTableAndExitsZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = StampedeDemo.run(new String[] {"--requests", "40", "--ids=3"}, print(out), print(err), false);
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(StampedeDemo.OK, code, () -> printed + err);
+    assertTrue(printed.contains("cores"), printed);
+    assertEquals(List.of("/users/:id", "yes", "40", "3"), row(printed, "/users/:id").subList(0, 4));
+    assertEquals(List.of("/direct/users/:id", "no", "40", "40"), row(printed, "/direct/users/:id").subList(0, 4));
+  }
+
+  @Test
+  void badCommandLinesPrintTheUsageToStderrAndExitTwo() {
+    String[][] badArgs = {
+      {"--bogus"}, {"--requests", "0"}, {"--requests", "-5"}, {"--requests", "many"}, {"--requests"},
+      {"--ids", "0"}, {"--ids", String.valueOf(UserDao.USERS + 1)}, {"--port", "70000"}, {"--serve=yes"}, {"extra"}};
+    for (String[] args : badArgs) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int code = StampedeDemo.run(args, print(out), print(err), false);
+      String message = err.toString(StandardCharsets.UTF_8);
+      String label = Arrays.toString(args);
+      assertEquals(StampedeDemo.USAGE, code, label);
+      assertTrue(message.startsWith("error: ") && message.contains("usage: StampedeDemo"), label + ": " + message);
+      assertFalse(message.contains("Exception") || message.contains("\tat "), label + ": " + message);
+      assertEquals("", out.toString(StandardCharsets.UTF_8), label);
+    }
+  }
+
+  @Test
+  void helpPrintsTheUsageAndExitsZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(StampedeDemo.OK, StampedeDemo.run(new String[] {"--help"}, print(out), print(err), false));
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("usage: StampedeDemo"));
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static PrintStream print(ByteArrayOutputStream bytes) {
+    return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+  }
+
+  /** @return the cells of the table row that starts with {@code route} */
+  private static List<String> row(String printed, String route) {
+    return printed.lines()
+      .filter(line -> line.startsWith(route + " "))
+      .map(line -> List.of(line.trim().split("\\s+")))
+      .findFirst()
+      .orElseThrow(() -> new AssertionError("no row " + route + " in\n" + printed));
+  }
+}

@@ -1,0 +1,79 @@
+package dev.singleflight.examples.demo;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The stampede demo's load phase and routes. */
+class StampedeTest {
+
+  private static final long WAIT_SECONDS = 20;
+
+  private Vertx vertx;
+  private Stampede stampede;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    stampede = Stampede.start(vertx, 0);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      stampede.close();
+    } finally {
+      vertx.close().await(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void singleFlightRunsOneQueryPerIdWhileTheDirectRouteRunsOnePerRequest() throws Exception {
+    List<Stampede.Phase> phases = stampede.load(200, 4, new PrintStream(new ByteArrayOutputStream()), false);
+
+    Stampede.Phase collapsed = phases.get(0);
+    assertEquals("/users/:id", collapsed.route());
+    assertTrue(collapsed.singleFlight());
+    assertEquals(200, collapsed.requests());
+    assertEquals(0, collapsed.failed());
+    assertEquals(4, collapsed.queries());
+
+    Stampede.Phase direct = phases.get(1);
+    assertEquals("/direct/users/:id", direct.route());
+    assertFalse(direct.singleFlight());
+    assertEquals(0, direct.failed());
+    assertEquals(200, direct.queries());
+  }
+
+  @Test
+  void bothRoutesAnswerTheUserAsJson404ForAnUnknownIdAnd400ForANonNumber() throws Exception {
+    WebClient client = WebClient.create(vertx);
+    for (String route : List.of(UserServer.COLLAPSED, UserServer.DIRECT)) {
+      HttpResponse<?> found = get(client, route + "7");
+      assertEquals(200, found.statusCode());
+      assertEquals(new JsonObject().put("id", 7).put("name", "User 7").put("email", "user7@example.com"),
+        found.bodyAsJsonObject());
+      assertEquals(404, get(client, route + (UserDao.USERS + 1)).statusCode());
+      HttpResponse<?> notANumber = get(client, route + "seven");
+      assertEquals(400, notANumber.statusCode());
+      assertTrue(notANumber.bodyAsJsonObject().containsKey("error"));
+    }
+  }
+
+  private HttpResponse<?> get(WebClient client, String path) throws Exception {
+    return client.get(stampede.port(), "127.0.0.1", path).send().await(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+}
