@@ -21,6 +21,7 @@ import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * SingleFlightVerticle owns the flights of one event-bus address and answers the calls sent there:
@@ -146,15 +147,19 @@ public class SingleFlightVerticle extends VerticleBase {
     }
   }
 
-  /** Fails a call that this verticle will not serve: it is stopping. */
+  /**
+   * Fails a call that this verticle will not serve: it is stopping, or (rarely: the queue drains on
+   * each delivery) its consumer's buffer is full.
+   */
   private void discard(Message<Object> message) {
+    RuntimeException refusal = flights.isClosed() ? flights.stopped() : new RejectedExecutionException(
+      "the SingleFlightVerticle at '" + options.getAddress() + "' has more calls queued than its consumer buffers");
     Object body = message.body();
     if (body instanceof FlightRequest request) {
-      request.promise().tryFail(flights.stopped());
-    } else if (body instanceof RoutedMessage routed) {
-      routed.message().fail(JsonProtocol.UNAVAILABLE, flights.stopped().getMessage());
+      request.promise().tryFail(refusal);
     } else {
-      message.fail(JsonProtocol.UNAVAILABLE, flights.stopped().getMessage());
+      Message<Object> requester = body instanceof RoutedMessage routed ? routed.message() : message;
+      requester.fail(JsonProtocol.UNAVAILABLE, refusal.getMessage());
     }
   }
 }

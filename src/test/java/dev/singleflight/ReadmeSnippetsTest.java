@@ -1,0 +1,55 @@
+package dev.singleflight;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The README's code blocks marked {@code <!-- snippet: Example#tag -->} quote the compiled examples. */
+class ReadmeSnippetsTest {
+
+  static final Pattern SNIPPET = Pattern.compile("<!-- snippet: (\\w+)#(\\w+) -->\\n```java\\n(.*?)```", Pattern.DOTALL);
+  static final Path EXAMPLES = Path.of("examples/src/main/java/dev/singleflight/examples");
+
+  @Test
+  void everyQuotedSnippetMatchesItsExample() throws IOException {
+    Matcher snippets = SNIPPET.matcher(Files.readString(Path.of("README.md")));
+    int quoted = 0;
+    while (snippets.find()) {
+      String example = snippets.group(1);
+      String tag = snippets.group(2);
+      assertEquals(region(EXAMPLES.resolve(example + ".java"), tag), snippets.group(3).stripTrailing(),
+        "README snippet " + example + "#" + tag);
+      quoted++;
+    }
+    assertTrue(quoted >= 6, "found only " + quoted + " snippets");
+  }
+
+  /** @return the lines between {@code // tag::tag[]} and {@code // end::tag[]}, without their common indent */
+  static String region(Path file, String tag) throws IOException {
+    List<String> lines = Files.readAllLines(file);
+    int start = indexOf(lines, "// tag::" + tag + "[]", file);
+    int end = indexOf(lines, "// end::" + tag + "[]", file);
+    List<String> region = lines.subList(start + 1, end);
+    int indent = region.stream().filter(l -> !l.isBlank())
+      .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+    return region.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).collect(Collectors.joining("\n"));
+  }
+
+  private static int indexOf(List<String> lines, String marker, Path file) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).strip().equals(marker)) {
+        return i;
+      }
+    }
+    throw new AssertionError(marker + " not found in " + file);
+  }
+}
