@@ -1,0 +1,135 @@
+package dev.singleflight.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Real clustered Vert.x instances in this JVM, on loopback: Hazelcast with a TCP-IP join on
+ * 127.0.0.1, multicast and auto-detection off, and a random cluster name so that runs never meet.
+ */
+public final class ClusterNodes implements AutoCloseable {
+
+  /** Hazelcast's INFO lines drown the test output; keep its warnings. Held so the level sticks. */
+  private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
+
+  static {
+    HAZELCAST_LOG.setLevel(Level.WARNING);
+  }
+
+  private final String clusterName = "singleflight-test-" + UUID.randomUUID();
+  private final List<Vertx> nodes = new ArrayList<>();
+
+  /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
+  private final List<Integer> ports = new ArrayList<>();
+
+  private ClusterNodes(int count) throws IOException {
+    for (int i = 0; i < count; i++) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        ports.add(socket.getLocalPort());
+      }
+    }
+  }
+
+  /** Starts {@code count} nodes, one after the other, and waits until each sees them all. */
+  public static ClusterNodes start(int count) throws Exception {
+    ClusterNodes cluster = new ClusterNodes(count);
+    try {
+      for (int i = 0; i < count; i++) {
+        cluster.add(i);
+      }
+      cluster.awaitMembers(count);
+      return cluster;
+    } catch (Exception | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private Vertx add(int index) throws Exception {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(clusterName);
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.logging.type", "jdk");
+    config.getNetworkConfig().setPort(ports.get(index)).setPortAutoIncrement(false)
+      .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    for (int port : ports) {
+      join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + port);
+    }
+    VertxOptions options = new VertxOptions()
+      .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
+    Vertx vertx = await(Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(config)).buildClustered());
+    nodes.add(vertx);
+    return vertx;
+  }
+
+  /** @return node {@code i}, in start order */
+  public Vertx node(int i) {
+    return nodes.get(i);
+  }
+
+  public List<Vertx> nodes() {
+    return nodes;
+  }
+
+  /** @return the cluster-manager id of node {@code i} */
+  public String nodeId(int i) {
+    return ((VertxInternal) nodes.get(i)).clusterManager().getNodeId();
+  }
+
+  /** Waits until every node sees {@code count} members. */
+  public void awaitMembers(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    for (Vertx node : nodes) {
+      while (((VertxInternal) node).clusterManager().getNodes().size() != count) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the cluster did not form: " + ((VertxInternal) node).clusterManager().getNodes());
+        }
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+    }
+  }
+
+  /** Closes node {@code i} and waits until it is closed. */
+  public void closeNode(int i) throws Exception {
+    await(nodes.get(i).close());
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Vertx node : nodes) {
+      try {
+        await(node.close());
+      } catch (Exception ignored) {
+        // Already closed by the test.
+      }
+    }
+  }
+
+  public static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+}
