@@ -16,7 +16,7 @@ import java.util.regex.PatternSyntaxException;
  * {@link #SingleFlightOptions(JsonObject)}, so the options can come from a deployment's {@code config()}.
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
- * {@code maxKeyLength}, {@code workerPoolName}, {@code workerPoolSize}.
+ * {@code maxKeyLength}, {@code workerPoolName}, {@code workerPoolSize}, {@code clustered}.
  */
 public class SingleFlightOptions {
 
@@ -38,6 +38,8 @@ public class SingleFlightOptions {
   public static final String DEFAULT_WORKER_POOL_NAME = null;
   /** The default size of a dedicated worker pool: {@value}, as Vert.x's own. */
   public static final int DEFAULT_WORKER_POOL_SIZE = VertxOptions.DEFAULT_WORKER_POOL_SIZE;
+  /** By default the verticle collapses calls of its own node only, even on a clustered Vert.x: {@value}. */
+  public static final boolean DEFAULT_CLUSTERED = false;
 
   private String address;
   private List<String> allowedAddresses;
@@ -48,6 +50,7 @@ public class SingleFlightOptions {
   private int maxKeyLength;
   private String workerPoolName;
   private int workerPoolSize;
+  private boolean clustered;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -60,6 +63,7 @@ public class SingleFlightOptions {
     maxKeyLength = DEFAULT_MAX_KEY_LENGTH;
     workerPoolName = DEFAULT_WORKER_POOL_NAME;
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
+    clustered = DEFAULT_CLUSTERED;
   }
 
   /**
@@ -77,6 +81,7 @@ public class SingleFlightOptions {
     maxKeyLength = other.maxKeyLength;
     workerPoolName = other.workerPoolName;
     workerPoolSize = other.workerPoolSize;
+    clustered = other.clustered;
   }
 
   /**
@@ -121,6 +126,9 @@ public class SingleFlightOptions {
     if (json.getValue("workerPoolSize") != null) {
       setWorkerPoolSize(typed(json, "workerPoolSize", Number.class).intValue());
     }
+    if (json.getValue("clustered") != null) {
+      setClustered(typed(json, "clustered", Boolean.class));
+    }
   }
 
   private static <T> T typed(JsonObject json, String field, Class<T> type) {
@@ -148,7 +156,8 @@ public class SingleFlightOptions {
       .put("maxInFlight", maxInFlight)
       .put("maxWaiters", maxWaiters)
       .put("maxKeyLength", maxKeyLength)
-      .put("workerPoolSize", workerPoolSize);
+      .put("workerPoolSize", workerPoolSize)
+      .put("clustered", clustered);
     if (workerPoolName != null) {
       json.put("workerPoolName", workerPoolName);
     }
@@ -351,6 +360,27 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException("workerPoolSize must be at least 1, was " + workerPoolSize);
     }
     this.workerPoolSize = workerPoolSize;
+    return this;
+  }
+
+  /** @return whether calls are collapsed across the cluster; default {@value #DEFAULT_CLUSTERED} */
+  public boolean isClustered() {
+    return clustered;
+  }
+
+  /**
+   * Collapses calls across the whole cluster, when the Vert.x instance is clustered: each key has one
+   * owner node (a rendezvous hash of the key over the members), JSON-protocol flights run on the
+   * owner, and proxy flights run on one node that the owner grants the lead. Deploy the verticle at
+   * the same address, with one instance, on every node. On a Vert.x that is not clustered the
+   * option changes nothing. See the README for what crosses nodes and what happens when a node
+   * leaves.
+   *
+   * @param clustered whether to collapse across the cluster; default {@value #DEFAULT_CLUSTERED}
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setClustered(boolean clustered) {
+    this.clustered = clustered;
     return this;
   }
 

@@ -1,5 +1,6 @@
 package dev.singleflight;
 
+import dev.singleflight.impl.ClusterRouter;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.FlightMetrics;
 import dev.singleflight.impl.FlightRequest;
@@ -16,7 +17,10 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.eventbus.impl.MessageConsumerImpl;
+import io.vertx.core.impl.VertxImpl;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +50,8 @@ public class SingleFlightVerticle extends VerticleBase {
   private FlightMap flights;
   private JsonProtocol jsonProtocol;
   private WorkerExecutor workers;
+  /** Set when the verticle collapses calls across the cluster. */
+  private ClusterRouter cluster;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
   /** Senders to the other instances of the group, by index; empty for a single instance. */
   private final List<MessageProducer<Object>> instances = new ArrayList<>();
@@ -79,19 +85,27 @@ public class SingleFlightVerticle extends VerticleBase {
     if (options.getWorkerPoolName() != null) {
       workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
     }
-    flights = new FlightMap((ContextInternal) context, options, FlightMetrics.create(vertx, options.getAddress(), group), workers);
+    FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), group);
+    flights = new FlightMap((ContextInternal) context, options, metrics, workers);
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
+    ClusterManager clusterManager = options.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
+    if (clusterManager != null) {
+      checkClusterable();
+      cluster = new ClusterRouter((ContextInternal) context, clusterManager, options, flights, jsonProtocol, metrics);
+      return listen(cluster.nodeAddress(), false, cluster::handleNodeMessage, ClusterRouter::retryElsewhere)
+        .compose(v -> listen(options.getAddress(), false, this::handle, this::discard));
+    }
     if (group.size() == 1) {
-      return listen(options.getAddress(), false, this::handle);
+      return listen(options.getAddress(), false, this::handle, this::discard);
     }
     DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
     for (int i = 0; i < group.size(); i++) {
       instances.add(vertx.eventBus().sender(group.instanceAddress(i), local));
     }
-    return listen(group.instanceAddress(index), true, this::handle)
+    return listen(group.instanceAddress(index), true, this::handle, this::discard)
       .andThen(group::instanceListening)
       .compose(v -> group.allListening())
-      .compose(v -> listen(options.getAddress(), false, this::route));
+      .compose(v -> listen(options.getAddress(), false, this::route, this::discard));
   }
 
   /**
@@ -102,6 +116,9 @@ public class SingleFlightVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     group.leave();
+    if (cluster != null) {
+      cluster.close();
+    }
     flights.close();
     List<Future<Void>> unregistered = new ArrayList<>();
     for (MessageConsumer<Object> consumer : consumers) {
@@ -111,13 +128,16 @@ public class SingleFlightVerticle extends VerticleBase {
     return workers == null ? all : all.eventually(workers::close);
   }
 
-  private Future<Void> listen(String address, boolean local, Handler<Message<Object>> handler) {
+  /**
+   * Listens at {@code address}. Calls queued for the verticle when it unregisters would be dropped
+   * silently: {@code discard} fails them.
+   */
+  private Future<Void> listen(String address, boolean local, Handler<Message<Object>> handler, Handler<Message<Object>> discard) {
     MessageConsumer<Object> consumer = local
       ? vertx.eventBus().localConsumer(address, handler)
       : vertx.eventBus().consumer(address, handler);
     if (consumer instanceof MessageConsumerImpl<Object> impl) {
-      // Calls queued for the verticle when it unregisters would be dropped silently; fail them.
-      impl.discardHandler(this::discard);
+      impl.discardHandler(discard);
     }
     consumers.add(consumer);
     return consumer.completion();
@@ -136,9 +156,25 @@ public class SingleFlightVerticle extends VerticleBase {
     instances.get(owner).write(forwarded).onFailure(e -> discard(message));
   }
 
+  /** A clustered verticle takes one instance per node, and the cluster manager's node listener. */
+  private void checkClusterable() {
+    if (group.size() > 1) {
+      throw new IllegalArgumentException("a clustered SingleFlightVerticle runs one instance per node, not " + group.size());
+    }
+    if (vertx instanceof VertxImpl impl && impl.haManager() != null) {
+      throw new IllegalStateException("a clustered SingleFlightVerticle needs Vert.x HA off: both use the cluster manager's node listener");
+    }
+  }
+
   private void handle(Message<Object> message) {
     Object body = message.body();
-    if (body instanceof FlightRequest request) {
+    if (cluster != null) {
+      if (body instanceof FlightRequest request) {
+        cluster.handle(request);
+      } else {
+        cluster.handle(message);
+      }
+    } else if (body instanceof FlightRequest request) {
       flights.handle(request);
     } else if (body instanceof RoutedMessage routed) {
       jsonProtocol.handle(routed.message());

@@ -26,6 +26,7 @@ class SingleFlightOptionsTest {
     assertEquals(4096, defaults.getMaxKeyLength());
     assertNull(defaults.getWorkerPoolName());
     assertEquals(20, defaults.getWorkerPoolSize());
+    assertFalse(defaults.isClustered());
     assertEquals(SingleFlightOptions.DEFAULT_ADDRESS, new SingleFlightOptions(new JsonObject()).getAddress());
   }
 
@@ -48,7 +49,8 @@ class SingleFlightOptionsTest {
       .setMaxWaiters(1_000)
       .setMaxKeyLength(256)
       .setWorkerPoolName("lookups")
-      .setWorkerPoolSize(8);
+      .setWorkerPoolSize(8)
+      .setClustered(true);
     SingleFlightOptions read = new SingleFlightOptions(options.toJson());
     assertEquals(options.toJson(), read.toJson());
     assertEquals("users.flight", read.getAddress());
@@ -60,6 +62,7 @@ class SingleFlightOptionsTest {
     assertEquals(256, read.getMaxKeyLength());
     assertEquals("lookups", read.getWorkerPoolName());
     assertEquals(8, read.getWorkerPoolSize());
+    assertTrue(read.isClustered());
     assertEquals(options.toJson(), new SingleFlightOptions(options).toJson());
   }
 

@@ -45,6 +45,12 @@ public interface FlightMetrics {
   /** A flight was abandoned without ending: the verticle stopped. */
   void flightDropped(int waiting);
 
+  /**
+   * A clustered flight changed owner or leader because a node left or joined: its key may run a
+   * second time.
+   */
+  void clusterMove();
+
   /** A forget request was served. */
   void forget();
 

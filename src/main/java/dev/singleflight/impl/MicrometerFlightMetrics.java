@@ -21,6 +21,7 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Counter leaders;
   private final Counter followers;
   private final Counter forgets;
+  private final Counter clusterMoves;
   private final Timer successes;
   private final Timer failures;
   private final AtomicInteger inflight;
@@ -37,6 +38,9 @@ final class MicrometerFlightMetrics implements FlightMetrics {
     followers = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
       .tag("address", address).tag("role", "follower").register(registry);
     forgets = Counter.builder("singleflight.forgets").description("Forget requests")
+      .tag("address", address).register(registry);
+    clusterMoves = Counter.builder("singleflight.cluster.moves")
+      .description("Clustered flights that changed owner or leader as a node left or joined; each may run its key twice")
       .tag("address", address).register(registry);
     successes = Timer.builder("singleflight.executions").description("Executions and their durations")
       .tag("address", address).tag("outcome", "success").register(registry);
@@ -84,6 +88,11 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   public void flightDropped(int waiting) {
     inflight.decrementAndGet();
     waiters.addAndGet(-waiting);
+  }
+
+  @Override
+  public void clusterMove() {
+    clusterMoves.increment();
   }
 
   @Override

@@ -1,0 +1,271 @@
+package dev.singleflight.cluster;
+
+import dev.singleflight.RemoteFlightException;
+import dev.singleflight.SingleFlight;
+import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.SingleFlightVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.singleflight.cluster.ClusterNodes.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Cluster-wide single flight on three real clustered Vert.x nodes in this JVM (Hazelcast on
+ * loopback). Every node deploys the verticle with clustered=true at the default address.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterTest {
+
+  static final int NODES = 3;
+  static ClusterNodes cluster;
+  /** Counts down for each cluster message of operation {@link #expectedOp} that any node receives. */
+  static volatile CountDownLatch expected = new CountDownLatch(0);
+  static volatile String expectedOp = "";
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ClusterNodes.start(NODES);
+    for (Vertx node : cluster.nodes()) {
+      node.eventBus().addInboundInterceptor((DeliveryContext<Object> delivery) -> {
+        delivery.next();
+        if (expectedOp.equals(delivery.message().headers().get("singleflight-op"))) {
+          expected.countDown();
+        }
+      });
+      await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    cluster.close();
+  }
+
+  /** Expects {@code count} cluster messages of operation {@code op}; {@link #awaitExpected()} waits for them. */
+  static void expect(String op, int count) {
+    expectedOp = op;
+    expected = new CountDownLatch(count);
+  }
+
+  static void awaitExpected() throws Exception {
+    assertTrue(expected.await(60, TimeUnit.SECONDS), expected.getCount() + " " + expectedOp + " messages still missing");
+  }
+
+  static SingleFlight proxy(int node) {
+    return SingleFlight.createProxy(cluster.node(node));
+  }
+
+  @Test
+  void threeHundredCallersSpreadOverTheNodesGetOneExecution() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    JsonObject value = new JsonObject().put("id", 7).put("name", "Ada");
+    expect("join", NODES);
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      calls.add(proxy(i % NODES).flight("user:7", () -> {
+        runs.incrementAndGet();
+        awaitLatch(release);
+        return value;
+      }));
+    }
+    awaitExpected();
+    release.countDown();
+    for (Future<JsonObject> call : calls) {
+      assertEquals(value, await(call));
+    }
+    assertEquals(1, runs.get());
+  }
+
+  @Test
+  void aFailureCrossesNodesAsItsClassNameAndMessage() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    expect("join", NODES);
+    List<Future<Object>> calls = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      calls.add(proxy(i).flight("failing", () -> {
+        awaitLatch(release);
+        throw new IOException("disk gone");
+      }));
+    }
+    awaitExpected();
+    release.countDown();
+    int remote = 0;
+    for (Future<Object> call : calls) {
+      Throwable failure = failureOf(call);
+      if (failure instanceof RemoteFlightException crossed) {
+        assertEquals("java.io.IOException", crossed.getRemoteClassName());
+        assertEquals("java.io.IOException: disk gone", crossed.getMessage());
+        remote++;
+      } else {
+        assertInstanceOf(IOException.class, failure);
+      }
+    }
+    assertEquals(NODES - 1, remote);
+  }
+
+  @Test
+  void aResultWithoutACodecFailsTheOtherNodesWithAnErrorNamingItsType() throws Exception {
+    record Report(int orders) {
+    }
+    CountDownLatch release = new CountDownLatch(1);
+    expect("join", NODES);
+    List<Future<Report>> calls = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      calls.add(proxy(i).flight("report", () -> {
+        awaitLatch(release);
+        return new Report(42);
+      }));
+    }
+    awaitExpected();
+    release.countDown();
+    int named = 0;
+    for (Future<Report> call : calls) {
+      Future<Report> settled = call.recover(e -> Future.succeededFuture());
+      await(settled);
+      if (call.failed()) {
+        assertTrue(call.cause().getMessage().contains(Report.class.getName()), call.cause().getMessage());
+        named++;
+      } else {
+        assertEquals(42, call.result().orders());
+      }
+    }
+    assertEquals(NODES - 1, named);
+  }
+
+  @Test
+  void jsonFlightsFromEveryNodeMakeOneDownstreamRequest() throws Exception {
+    List<Message<Object>> downstream = new CopyOnWriteArrayList<>();
+    CountDownLatch reached = new CountDownLatch(1);
+    await(cluster.node(0).eventBus().consumer("users.service", message -> {
+      downstream.add(message);
+      reached.countDown();
+    }).completion());
+    expect("json", 30);
+    List<Future<Message<Object>>> requests = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      requests.add(cluster.node(i % NODES).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS,
+        new JsonObject().put("key", "user:9").put("address", "users.service").put("body", 9)));
+    }
+    awaitExpected();
+    awaitLatch(reached);
+    downstream.get(0).reply(new JsonObject().put("name", "Grace"));
+    for (Future<Message<Object>> request : requests) {
+      assertEquals(new JsonObject().put("name", "Grace"), await(request).body());
+    }
+    assertEquals(1, downstream.size());
+  }
+
+  @Test
+  void aMalformedJsonRequestIs400OnEveryNode() throws Exception {
+    for (int i = 0; i < NODES; i++) {
+      Future<Message<Object>> request = cluster.node(i).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS,
+        new JsonObject().put("address", "users.service"));
+      assertEquals(400, ((ReplyException) failureOf(request)).failureCode());
+    }
+  }
+
+  @Test
+  void aForgetFromOneNodeIsSeenByTheOthers() throws Exception {
+    CountDownLatch releaseOld = new CountDownLatch(1);
+    AtomicInteger runs = new AtomicInteger();
+    expect("join", 2);
+    Future<String> first = proxy(0).flight("k", () -> {
+      runs.incrementAndGet();
+      awaitLatch(releaseOld);
+      return "old";
+    });
+    Future<String> second = proxy(1).flight("k", () -> {
+      runs.incrementAndGet();
+      awaitLatch(releaseOld);
+      return "old";
+    });
+    awaitExpected();
+    await(proxy(2).forget("k"));
+    Future<String> afterOnNode1 = proxy(1).flight("k", () -> {
+      runs.incrementAndGet();
+      return "new";
+    });
+    assertEquals("new", await(afterOnNode1));
+    releaseOld.countDown();
+    assertEquals("old", await(first));
+    assertEquals("old", await(second));
+    assertEquals(2, runs.get());
+  }
+
+  @Test
+  void aJsonForgetIsRoutedToTheOwner() throws Exception {
+    Promise<String> never = Promise.promise();
+    expect("join", 1);
+    Future<String> old = proxy(0).flightAsync("json-forget", never::future);
+    awaitExpected();
+    await(cluster.node(1).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, new JsonObject().put("key", "json-forget"),
+      new DeliveryOptions().addHeader("action", "forget")));
+    assertEquals("fresh", await(proxy(2).flight("json-forget", () -> "fresh")));
+    assertEquals("fresh", await(proxy(0).flight("json-forget", () -> "fresh")));
+    never.complete("old");
+    assertEquals("old", await(old));
+  }
+
+  @Test
+  void withClusteredOffTheVerticleStaysNodeLocalOnAClusteredVertx() throws Exception {
+    for (int i = 0; i < 2; i++) {
+      await(cluster.node(i).deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("local.flight"))));
+    }
+    CountDownLatch bothRunning = new CountDownLatch(2);
+    List<Future<Boolean>> calls = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      calls.add(SingleFlight.createProxy(cluster.node(i), "local.flight").flight("k", () -> {
+        bothRunning.countDown();
+        return bothRunning.await(60, TimeUnit.SECONDS);
+      }));
+    }
+    for (Future<Boolean> call : calls) {
+      assertTrue(await(call), "the two nodes' calls were collapsed");
+    }
+  }
+
+  @Test
+  void aClusteredVerticleRefusesSeveralInstancesPerNode() {
+    Future<String> deployment = cluster.node(0).deployVerticle(() -> new SingleFlightVerticle(
+      new SingleFlightOptions().setAddress("many.flight").setClustered(true)), new DeploymentOptions().setInstances(2));
+    Throwable failure = assertThrows(IllegalArgumentException.class, () -> await(deployment));
+    assertTrue(failure.getMessage().contains("one instance per node"), failure.getMessage());
+  }
+
+  static void awaitLatch(CountDownLatch latch) throws InterruptedException {
+    if (!latch.await(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("latch not released in 60 s");
+    }
+  }
+
+  static Throwable failureOf(Future<?> future) throws Exception {
+    await(future.recover(e -> Future.succeededFuture()));
+    assertTrue(future.failed(), "expected a failure");
+    return future.cause();
+  }
+
+}
