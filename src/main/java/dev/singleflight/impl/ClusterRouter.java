@@ -58,8 +58,8 @@ public final class ClusterRouter {
   private static final String FORGET = "forget";
   private static final String FORGET_LOCAL = "forget-local";
   private static final String JSON = "json";
-  /** How long a node waits for an owner's answer: as long as a flight may run (24 days). */
-  private static final long REMOTE_TIMEOUT = Integer.MAX_VALUE;
+  /** How long a node waits for an owner's answer to a join: as long as a flight may run (24 days). */
+  private static final long JOIN_TIMEOUT = Integer.MAX_VALUE;
   /** A node whose verticle is not listening yet (starting) is asked again, this often, this many times. */
   private static final long RETRY_DELAY = 100;
   private static final int RETRIES = 50;
@@ -69,14 +69,16 @@ public final class ClusterRouter {
     final String key;
     final Object body;
     final MultiMap headers;
+    final long timeout;
     final Promise<Message<Object>> reply = Promise.promise();
     String owner;
     int attempt;
 
-    RemoteCall(String key, Object body, MultiMap headers) {
+    RemoteCall(String key, Object body, MultiMap headers, long timeout) {
       this.key = key;
       this.body = body;
       this.headers = headers;
+      this.timeout = timeout;
     }
   }
 
@@ -239,7 +241,11 @@ public final class ClusterRouter {
       all.addAll(headers);
     }
     all.set(OP, op).set(KEY, key).set(NODE, nodeId);
-    RemoteCall call = new RemoteCall(key, body, all);
+    // A forwarded JSON flight waits as long as its downstream request may take, with a margin.
+    long timeout = body instanceof JsonObject json && json.getValue("timeout") instanceof Number ms
+      ? Math.max(ms.longValue(), DeliveryOptions.DEFAULT_TIMEOUT) + DeliveryOptions.DEFAULT_TIMEOUT
+      : 2 * DeliveryOptions.DEFAULT_TIMEOUT;
+    RemoteCall call = new RemoteCall(key, body, all, timeout);
     send(call, RETRIES);
     return call.reply.future();
   }
@@ -253,7 +259,7 @@ public final class ClusterRouter {
     call.owner = ownerOf(call.key);
     int attempt = ++call.attempt;
     pending.add(call);
-    DeliveryOptions options = new DeliveryOptions().setHeaders(call.headers).setSendTimeout(REMOTE_TIMEOUT);
+    DeliveryOptions options = new DeliveryOptions().setHeaders(call.headers).setSendTimeout(call.timeout);
     eventBus.request(nodeAddress(call.owner), call.body, options).onComplete(ar -> {
       if (attempt != call.attempt) {
         return;
@@ -325,7 +331,7 @@ public final class ClusterRouter {
     public Future<Object> start(FlightMap flights, Flight flight) {
       Promise<Object> outcome = Promise.promise();
       RemoteCall join = new RemoteCall(request.key, null,
-        MultiMap.caseInsensitiveMultiMap().set(OP, JOIN).set(KEY, request.key).set(NODE, nodeId));
+        MultiMap.caseInsensitiveMultiMap().set(OP, JOIN).set(KEY, request.key).set(NODE, nodeId), JOIN_TIMEOUT);
       send(join, RETRIES);
       join.reply.future().onComplete(ar -> {
         if (ar.failed()) {
@@ -355,7 +361,7 @@ public final class ClusterRouter {
       } else {
         failure(headers, result.cause());
       }
-      DeliveryOptions options = new DeliveryOptions().setHeaders(headers).setSendTimeout(REMOTE_TIMEOUT);
+      DeliveryOptions options = new DeliveryOptions().setHeaders(headers);
       try {
         eventBus.request(nodeAddress(owner), body, options);
       } catch (IllegalArgumentException noCodec) {
