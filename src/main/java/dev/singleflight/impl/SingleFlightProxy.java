@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageProducer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
@@ -16,7 +17,8 @@ import java.util.function.Supplier;
 /**
  * The {@link SingleFlight} proxy: each call becomes one local-only {@link FlightRequest} sent to the
  * verticle's address. The verticle completes the request's promise, which was made on the caller's
- * context, so the caller's handlers run there. No event-bus reply is used: a reply has a timeout,
+ * context, so the caller's handlers run there (callers on non-Vert.x threads share one event-loop
+ * context of the proxy). No event-bus reply is used: a reply has a timeout,
  * and a call without a timeout must wait as long as its flight runs.
  */
 public final class SingleFlightProxy implements SingleFlight {
@@ -26,6 +28,11 @@ public final class SingleFlightProxy implements SingleFlight {
 
   private final VertxInternal vertx;
   private final MessageProducer<FlightRequest> sender;
+  /**
+   * The context of callers on non-Vert.x threads, made once: Vert.x would make a new one per call,
+   * and each parked caller would hold its own.
+   */
+  private volatile ContextInternal plainThreadContext;
 
   public SingleFlightProxy(Vertx vertx, String address) {
     Objects.requireNonNull(vertx, "vertx");
@@ -73,9 +80,23 @@ public final class SingleFlightProxy implements SingleFlight {
     Objects.requireNonNull(key, "key");
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
-    Promise<Object> promise = vertx.getOrCreateContext().promise();
+    Promise<Object> promise = callerContext().promise();
     sender.write(new FlightRequest(kind, key, fn, promise, deadline, timed)).onFailure(promise::tryFail);
     return (Future<T>) promise.future();
+  }
+
+  /** @return the caller's own context, or for a non-Vert.x thread the proxy's context of such callers */
+  private ContextInternal callerContext() {
+    ContextInternal current = vertx.getContext();
+    if (current != null) {
+      return current;
+    }
+    ContextInternal shared = plainThreadContext;
+    if (shared == null) {
+      shared = vertx.createEventLoopContext();
+      plainThreadContext = shared;
+    }
+    return shared;
   }
 
   private static long toNanos(Duration timeout) {
