@@ -59,6 +59,60 @@ class CallerTest extends FlightTestBase {
     assertTrue(caller.sameContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
   }
 
+  /** A verticle that makes {@code calls} calls of one key and counts those completed on its own context. */
+  static final class HerdVerticle extends VerticleBase {
+    final Gate<String> gate;
+    final int calls;
+    final CompletableFuture<Integer> onOwnContext = new CompletableFuture<>();
+
+    HerdVerticle(Gate<String> gate, int calls) {
+      this.gate = gate;
+      this.calls = calls;
+    }
+
+    @Override
+    public Future<?> start() {
+      SingleFlight flights = SingleFlight.createProxy(vertx);
+      AtomicInteger own = new AtomicInteger();
+      AtomicInteger done = new AtomicInteger();
+      for (int i = 0; i < calls; i++) {
+        flights.flight("herd", gate).onComplete(ar -> {
+          if (ar.succeeded() && Vertx.currentContext() == context) {
+            own.incrementAndGet();
+          }
+          if (done.incrementAndGet() == calls) {
+            onOwnContext.complete(own.get());
+          }
+        });
+      }
+      return Future.succeededFuture();
+    }
+  }
+
+  @Test
+  void aHerdFromSeveralVerticlesAndThreadsCompletesEachCallerOnItsOwnContext() throws Exception {
+    Gate<String> gate = new Gate<>("value");
+    List<HerdVerticle> verticles = new ArrayList<>();
+    for (int v = 0; v < 3; v++) {
+      HerdVerticle verticle = new HerdVerticle(gate, 500);
+      await(vertx.deployVerticle(verticle));
+      verticles.add(verticle);
+    }
+    List<Future<String>> plain = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      plain.add(flights.flight("herd", gate));
+    }
+    barrier();
+    gate.release.countDown();
+    for (HerdVerticle verticle : verticles) {
+      assertEquals(500, verticle.onOwnContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    }
+    for (Future<String> call : plain) {
+      assertEquals("value", await(call));
+    }
+    assertEquals(1, gate.runs.get());
+  }
+
   @Test
   void callsFromPlainThreadsWork() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(4);
