@@ -24,7 +24,11 @@ import java.util.function.Supplier;
  * <p>Failures that do not come from the function:
  * <ul>
  *   <li>{@link java.util.concurrent.TimeoutException}: this caller's timeout elapsed (the flight
- *   goes on for the others);</li>
+ *   goes on for the others), or the flight ran longer than the verticle's maxFlightTime;</li>
+ *   <li>{@link java.util.concurrent.RejectedExecutionException}: the verticle's maxInFlight or
+ *   maxWaiters was reached;</li>
+ *   <li>{@link IllegalArgumentException}: the key is longer than the verticle's maxKeyLength;</li>
+ *   <li>{@link RemoteFlightException}: clustered, the function ran on another node and failed;</li>
  *   <li>{@link IllegalStateException}: the verticle was undeployed while the caller waited;</li>
  *   <li>{@link io.vertx.core.eventbus.ReplyException} with
  *   {@link io.vertx.core.eventbus.ReplyFailure#NO_HANDLERS}: no verticle is deployed at the
