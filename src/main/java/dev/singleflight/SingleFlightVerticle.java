@@ -115,7 +115,13 @@ public class SingleFlightVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    group.leave();
+    if (group != null) {
+      group.leave();
+    }
+    if (flights == null) {
+      // start() failed early: nothing was registered.
+      return Future.succeededFuture();
+    }
     if (cluster != null) {
       cluster.close();
     }

@@ -31,9 +31,30 @@ class JsonProtocolTest extends FlightTestBase {
 
   /** The real service: it holds the requests it gets until the test answers them. */
   final List<Message<Object>> received = new CopyOnWriteArrayList<>();
+  boolean serviceDeployed;
 
-  void deployService() {
-    vertx.eventBus().consumer(SERVICE, received::add);
+  /** Deploys the service; it answers a request with a {@code probe} header at once and keeps no other. */
+  void deployService() throws Exception {
+    await(vertx.eventBus().consumer(SERVICE, message -> {
+      if (message.headers().contains("probe")) {
+        message.reply(null);
+      } else {
+        received.add(message);
+      }
+    }).completion());
+    serviceDeployed = true;
+  }
+
+  /**
+   * Also returns once the service has received every request the verticle sent it until then: the
+   * service runs on its own event loop, and handles the probe after them.
+   */
+  @Override
+  void barrier() throws Exception {
+    super.barrier();
+    if (serviceDeployed) {
+      await(vertx.eventBus().request(SERVICE, null, new DeliveryOptions().addHeader("probe", "true")));
+    }
   }
 
   Future<Object> jsonFlight(String key, Object body) {
