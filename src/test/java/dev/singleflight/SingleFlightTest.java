@@ -80,6 +80,21 @@ class SingleFlightTest extends FlightTestBase {
     assertEquals(1, runs.get());
   }
 
+  @Test
+  void aCallSentBeforeTheFunctionReturnedJoinsItEvenWhenTheFunctionEndsAtOnce() throws Exception {
+    for (int i = 0; i < 500; i++) {
+      Gate<Integer> gate = new Gate<>(i);
+      String key = "k" + i;
+      Future<Integer> first = flights.flight(key, gate);
+      Future<Integer> second = flights.flight(key, gate);
+      // No barrier: the function may end before the verticle has seen the second call.
+      gate.release.countDown();
+      assertEquals(i, await(first));
+      assertEquals(i, await(second));
+      assertEquals(1, gate.runs.get(), "round " + i);
+    }
+  }
+
   // 2. Nothing is cached.
 
   @Test

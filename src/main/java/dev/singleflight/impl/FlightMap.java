@@ -33,6 +33,8 @@ public final class FlightMap {
   private final WorkerExecutor workers;
   private final Map<String, Flight> flights = new HashMap<>();
   private boolean closed;
+  /** True while a flight's work is being started, to tell an outcome that is already there. */
+  private boolean starting;
 
   public FlightMap(ContextInternal context, SingleFlightOptions options, FlightMetrics metrics, WorkerExecutor workers) {
     this.context = context;
@@ -103,7 +105,20 @@ public final class FlightMap {
           + options.getMaxFlightTime() + " ms")));
       });
     }
-    work.start(this, started).onComplete(outcome -> context.emit(outcome, result -> end(started, result)));
+    starting = true;
+    try {
+      work.start(this, started).onComplete(outcome -> {
+        if (starting || !context.inThread()) {
+          // Ends in a task of its own, after the calls already queued: they were made before the
+          // outcome arrived, so they join this flight rather than start another.
+          context.runOnContext(v -> end(started, outcome));
+        } else {
+          end(started, outcome);
+        }
+      });
+    } finally {
+      starting = false;
+    }
   }
 
   /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
