@@ -40,6 +40,16 @@ class LifecycleTest extends FlightTestBase {
   }
 
   @Test
+  void undeployAlsoFailsTheCallersOfAForgottenFlight() throws Exception {
+    Gate<String> gate = new Gate<>("never delivered");
+    Future<String> waiting = flights.flight("k", gate);
+    await(flights.forget("k"));
+    await(vertx.undeploy(deploymentId));
+    assertInstanceOf(IllegalStateException.class, failureOf(waiting));
+    gate.release.countDown();
+  }
+
+  @Test
   void aCallWithNoVerticleAtTheAddressFailsWithNoHandlers() throws Exception {
     await(vertx.undeploy(deploymentId));
     Throwable failure = failureOf(flights.flight("k", () -> "value"));

@@ -82,20 +82,16 @@ final class Flight {
   /**
    * Ends the flight: completes every caller still waiting with {@code outcome}, stops its timers.
    * Later calls do nothing.
-   *
-   * @return the callers that were still waiting, or -1 when the flight had already ended
    */
-  int complete(AsyncResult<Object> outcome) {
+  void complete(AsyncResult<Object> outcome) {
     if (done) {
-      return -1;
+      return;
     }
     done = true;
     cancelTimers();
-    int served = waiting;
     waiting = 0;
     fanOut(waiters, outcome);
     waiters.clear();
-    return served;
   }
 
   /**
@@ -175,10 +171,11 @@ final class Flight {
     TimedWaiter next;
     while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
       deadlines.poll();
-      if (next.promise.tryFail(new TimeoutException(
-        "single-flight call for key '" + key + "' timed out; the flight goes on for other callers"))) {
+      if (!next.promise.future().isComplete()) {
         waiting--;
         owner.waiterLeft(this);
+        next.promise.fail(new TimeoutException(
+          "single-flight call for key '" + key + "' timed out; the flight goes on for other callers"));
       }
     }
     if (next != null && !done) {

@@ -10,7 +10,10 @@ import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -32,6 +35,8 @@ public final class FlightMap {
   /** The dedicated pool of blocking functions, or {@code null} for the context's worker pool. */
   private final WorkerExecutor workers;
   private final Map<String, Flight> flights = new HashMap<>();
+  /** Flights still running after a forget took their key: their callers wait for them too. */
+  private final Set<Flight> forgotten = new HashSet<>();
   private boolean closed;
   /** True while a flight's work is being started, to tell an outcome that is already there. */
   private boolean starting;
@@ -126,7 +131,10 @@ public final class FlightMap {
     if (metrics != null) {
       metrics.forget();
     }
-    flights.remove(key);
+    Flight flight = flights.remove(key);
+    if (flight != null) {
+      forgotten.add(flight);
+    }
   }
 
   /**
@@ -155,13 +163,16 @@ public final class FlightMap {
   public void close() {
     closed = true;
     VerticleStoppedException stopped = stopped();
-    for (Flight flight : new ArrayList<>(flights.values())) {
-      int served = flight.complete(Future.failedFuture(stopped));
-      if (metrics != null && served >= 0) {
-        metrics.flightDropped(served);
-      }
-    }
+    List<Flight> running = new ArrayList<>(flights.values());
+    running.addAll(forgotten);
     flights.clear();
+    forgotten.clear();
+    for (Flight flight : running) {
+      if (metrics != null) {
+        metrics.flightDropped(flight.waiting());
+      }
+      flight.complete(Future.failedFuture(stopped));
+    }
     if (metrics != null) {
       metrics.close();
     }
@@ -182,7 +193,9 @@ public final class FlightMap {
       metrics.waiterLeft();
     }
     if (flight.waiting() == 0 && options.isCancelAbandoned()) {
-      flights.remove(flight.key, flight);
+      if (!flights.remove(flight.key, flight)) {
+        forgotten.remove(flight);
+      }
       flight.cancel();
       if (metrics != null) {
         metrics.flightDropped(0);
@@ -199,10 +212,13 @@ public final class FlightMap {
     if (flight.isDone()) {
       return;
     }
-    flights.remove(flight.key, flight);
-    int served = flight.complete(outcome);
-    if (metrics != null) {
-      metrics.executionEnded(flight.startNanos, outcome.succeeded(), served);
+    if (!flights.remove(flight.key, flight)) {
+      forgotten.remove(flight);
     }
+    if (metrics != null) {
+      // Counted before the callers hear of it, so that a caller reads meters that include its flight.
+      metrics.executionEnded(flight.startNanos, outcome.succeeded(), flight.waiting());
+    }
+    flight.complete(outcome);
   }
 }
