@@ -26,11 +26,14 @@ class StampedeTest {
 
   /** The test's client side; the demo runs its own Vert.x instance. */
   private Vertx vertx;
+  /** A field, so that it stays referenced: Vert.x closes a client that is no longer referenced. */
+  private WebClient client;
   private Stampede stampede;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
+    client = WebClient.create(vertx);
     stampede = Stampede.start(0);
   }
 
@@ -63,14 +66,13 @@ class StampedeTest {
 
   @Test
   void bothRoutesAnswerTheUserAsJson404ForAnUnknownIdAnd400ForANonNumber() throws Exception {
-    WebClient client = WebClient.create(vertx);
     for (String route : List.of(UserServer.COLLAPSED, UserServer.DIRECT)) {
-      HttpResponse<?> found = get(client, route + "7");
+      HttpResponse<?> found = get(route + "7");
       assertEquals(200, found.statusCode());
       assertEquals(new JsonObject().put("id", 7).put("name", "User 7").put("email", "user7@example.com"),
         found.bodyAsJsonObject());
-      assertEquals(404, get(client, route + (UserDao.USERS + 1)).statusCode());
-      HttpResponse<?> notANumber = get(client, route + "seven");
+      assertEquals(404, get(route + (UserDao.USERS + 1)).statusCode());
+      HttpResponse<?> notANumber = get(route + "seven");
       assertEquals(400, notANumber.statusCode());
       assertTrue(notANumber.bodyAsJsonObject().containsKey("error"));
     }
@@ -80,7 +82,7 @@ class StampedeTest {
   void metricsRouteCountsTheCollapsedRoutesLeadersAndFollowersInPrometheusFormat() throws Exception {
     stampede.load(20, 2, new PrintStream(new ByteArrayOutputStream()), false);
 
-    HttpResponse<?> scrape = get(WebClient.create(vertx), UserServer.METRICS);
+    HttpResponse<?> scrape = get(UserServer.METRICS);
     assertEquals(200, scrape.statusCode());
     assertTrue(scrape.getHeader("Content-Type").startsWith("text/plain"), scrape.getHeader("Content-Type"));
     String metrics = scrape.bodyAsString();
@@ -106,7 +108,7 @@ class StampedeTest {
       .orElseThrow(() -> new AssertionError("no sample " + metric + List.of(labels) + " in\n" + metrics));
   }
 
-  private HttpResponse<?> get(WebClient client, String path) throws Exception {
+  private HttpResponse<?> get(String path) throws Exception {
     return client.get(stampede.port(), "127.0.0.1", path).send().await(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 }
