@@ -96,7 +96,6 @@ public final class BridgeExample {
     return router;
   }
 
-  // tag::key[]
   /**
    * Screens what bridge clients send to the single-flight verticle: flights only, whose key the server
    * sets from the downstream address and body. Keys are shared by every client, so a key a client
@@ -107,6 +106,7 @@ public final class BridgeExample {
    *
    * @param event a bridge event; its raw message is rewritten in place
    */
+  // tag::key[]
   static void flightsOnly(BridgeEvent event) {
     JsonObject frame = event.getRawMessage();
     boolean toFlights = (event.type() == BridgeEventType.SEND || event.type() == BridgeEventType.PUBLISH)
