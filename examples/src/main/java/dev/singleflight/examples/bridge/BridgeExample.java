@@ -133,6 +133,7 @@ public final class BridgeExample {
    * Runs the example until Ctrl-C.
    *
    * @param args nothing, or {@code --port P}
+   * @throws InterruptedException when interrupted while serving
    */
   public static void main(String[] args) throws InterruptedException {
     int port = DEFAULT_PORT;

@@ -10,8 +10,9 @@ import java.util.concurrent.CountDownLatch;
  * StampedeDemo shows single flight against a cache stampede: many concurrent requests for a few
  * users, each a cache miss that needs a 50 ms query, served once with and once without single
  * flight. It prints how many queries the database ran and the latencies, and what the single-flight
- * verticle's meters counted, then exits, or with {@code --serve} keeps serving. Run it from a clone with {@code mvn -q -Pdemo verify}; flags go in
- * {@code -Ddemo.args="..."} (see {@link DemoOptions#USAGE}).
+ * verticle's meters counted, then exits, or with {@code --serve} keeps serving. Run it from a clone
+ * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see
+ * {@link DemoOptions#USAGE}).
  */
 public final class StampedeDemo {
 
