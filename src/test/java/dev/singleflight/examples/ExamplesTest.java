@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each example does what it says. The stores are held (their reads wait until the test releases
- * them), so calls made before the release overlap with the flight whatever the machine's timing.
+ * them), and released only once the calls have joined their flights, so calls made before the
+ * release overlap with the flight whatever the machine's timing.
  */
 class ExamplesTest {
 
@@ -50,6 +51,7 @@ class ExamplesTest {
     List<Future<String>> callers = List.of(
       DeployAndFlight.dailyReport(flights, store), DeployAndFlight.dailyReport(flights, store),
       DeployAndFlight.dailyReport(flights, store));
+    allCallsJoined();
     store.release();
     await(Future.all(callers));
     assertEquals(1, store.reads());
@@ -67,6 +69,7 @@ class ExamplesTest {
       AsyncFlightWithClient.price(flights, client, service.actualPort(), "sku-7"),
       AsyncFlightWithClient.price(flights, client, service.actualPort(), "sku-7"),
       AsyncFlightWithClient.price(flights, client, service.actualPort(), "sku-7"));
+    allCallsJoined();
     prices.release();
     await(Future.all(callers));
     assertEquals(1, prices.reads());
@@ -101,6 +104,7 @@ class ExamplesTest {
     Future<String> before = ForgetAfterWrite.name(flights, names, "7");
     names.put("7", "Ada Lovelace");
     Future<String> after = ForgetAfterWrite.name(flights, names, "7");
+    allCallsJoined();
     names.release();
     await(Future.all(before, after));
     assertEquals(1, names.reads());
@@ -112,6 +116,7 @@ class ExamplesTest {
     SlowStore store = heldStore().put("report:daily", "42 orders");
     Future<String> impatient = TimeoutsAndErrors.reportWithin(flights, store, Duration.ofMillis(100));
     Future<String> patient = TimeoutsAndErrors.report(flights, store);
+    allCallsJoined();
     assertInstanceOf(TimeoutException.class, failureOf(impatient));
     assertFalse(patient.isComplete());
     store.release();
@@ -124,6 +129,7 @@ class ExamplesTest {
     SlowStore store = heldStore();
     Future<String> first = TimeoutsAndErrors.missingRow(flights, store);
     Future<String> second = TimeoutsAndErrors.missingRow(flights, store);
+    allCallsJoined();
     store.release();
     Throwable failure = failureOf(first);
     assertInstanceOf(NoSuchElementException.class, failure);
@@ -140,6 +146,16 @@ class ExamplesTest {
   }
 
   /** A store whose reads wait until {@link SlowStore#release()}, or the test's time runs out. */
+  /**
+   * Waits until every call made so far has joined its flight. A call reaches the verticle some time
+   * after {@code flight} returns, possibly after a released read has ended its flight; but the
+   * verticle takes the calls of one thread in order, so once this forget of another key is answered,
+   * the calls before it have joined.
+   */
+  private void allCallsJoined() throws TimeoutException {
+    await(flights.forget("barrier"));
+  }
+
   private static SlowStore heldStore() {
     return new SlowStore(Duration.ofSeconds(WAIT_SECONDS));
   }

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StampedeDemoTest {
 
   @Test
-  void runPrintsTheMachineAndTheTableAndExitsZero() {
+  void runPrintsTheMachineTheTableAndTheMetersAndExitsZero() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = StampedeDemo.run(new String[] {"--requests", "40", "--ids=3"}, print(out), print(err), false);
@@ -25,6 +25,7 @@ class StampedeDemoTest {
     assertTrue(printed.contains("cores"), printed);
     assertEquals(List.of("/users/:id", "yes", "40", "3"), row(printed, "/users/:id").subList(0, 4));
     assertEquals(List.of("/direct/users/:id", "no", "40", "40"), row(printed, "/direct/users/:id").subList(0, 4));
+    assertTrue(printed.contains("single-flight meters: 3 calls led an execution, 37 joined one"), printed);
   }
 
   @Test

@@ -17,18 +17,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The stampede demo's load phase and routes. */
+/** The stampede demo's load phase and routes, metrics included. */
 class StampedeTest {
 
   private static final long WAIT_SECONDS = 20;
+  /** The Prometheus label of the single-flight verticle's meters. */
+  private static final String ADDRESS_LABEL = "address=\"singleflight.flight\"";
 
+  /** The test's client side; the demo runs its own Vert.x instance. */
   private Vertx vertx;
+  /** A field, so that it stays referenced: Vert.x closes a client that is no longer referenced. */
+  private WebClient client;
   private Stampede stampede;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    stampede = Stampede.start(vertx, 0);
+    client = WebClient.create(vertx);
+    stampede = Stampede.start(0);
   }
 
   @AfterEach
@@ -60,20 +66,49 @@ class StampedeTest {
 
   @Test
   void bothRoutesAnswerTheUserAsJson404ForAnUnknownIdAnd400ForANonNumber() throws Exception {
-    WebClient client = WebClient.create(vertx);
     for (String route : List.of(UserServer.COLLAPSED, UserServer.DIRECT)) {
-      HttpResponse<?> found = get(client, route + "7");
+      HttpResponse<?> found = get(route + "7");
       assertEquals(200, found.statusCode());
       assertEquals(new JsonObject().put("id", 7).put("name", "User 7").put("email", "user7@example.com"),
         found.bodyAsJsonObject());
-      assertEquals(404, get(client, route + (UserDao.USERS + 1)).statusCode());
-      HttpResponse<?> notANumber = get(client, route + "seven");
+      assertEquals(404, get(route + (UserDao.USERS + 1)).statusCode());
+      HttpResponse<?> notANumber = get(route + "seven");
       assertEquals(400, notANumber.statusCode());
       assertTrue(notANumber.bodyAsJsonObject().containsKey("error"));
     }
   }
 
-  private HttpResponse<?> get(WebClient client, String path) throws Exception {
+  @Test
+  void metricsRouteCountsTheCollapsedRoutesLeadersAndFollowersInPrometheusFormat() throws Exception {
+    stampede.load(20, 2, new PrintStream(new ByteArrayOutputStream()), false);
+
+    HttpResponse<?> scrape = get(UserServer.METRICS);
+    assertEquals(200, scrape.statusCode());
+    assertTrue(scrape.getHeader("Content-Type").startsWith("text/plain"), scrape.getHeader("Content-Type"));
+    String metrics = scrape.bodyAsString();
+    // The stampede gate makes the collapse exact: one leader per id, the other requests follow.
+    assertEquals(2.0, sample(metrics, "singleflight_calls_total", ADDRESS_LABEL, "role=\"leader\""), metrics);
+    assertEquals(18.0, sample(metrics, "singleflight_calls_total", ADDRESS_LABEL, "role=\"follower\""), metrics);
+    assertEquals(new Stampede.Calls(2, 18), stampede.calls());
+    for (String meter : List.of("singleflight_executions_seconds_count", "singleflight_inflight",
+      "singleflight_waiters", "singleflight_forgets_total")) {
+      assertTrue(sample(metrics, meter, ADDRESS_LABEL) >= 0, meter);
+    }
+  }
+
+  /**
+   * @return the value of the first sample of {@code metric} in the Prometheus text {@code metrics}
+   * that has all of {@code labels}
+   */
+  private static double sample(String metrics, String metric, String... labels) {
+    return metrics.lines()
+      .filter(line -> line.startsWith(metric + "{") && List.of(labels).stream().allMatch(line::contains))
+      .map(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+      .findFirst()
+      .orElseThrow(() -> new AssertionError("no sample " + metric + List.of(labels) + " in\n" + metrics));
+  }
+
+  private HttpResponse<?> get(String path) throws Exception {
     return client.get(stampede.port(), "127.0.0.1", path).send().await(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 }

@@ -1,18 +1,27 @@
 package dev.singleflight.examples.demo;
 
 import dev.singleflight.SingleFlight;
+import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 
 import java.io.PrintStream;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
- * Stampede is the running demo: the users in H2, a {@link SingleFlightVerticle}, the
- * {@link UserServer}, and the load phase that sends a stampede of requests to each route.
+ * Stampede is the running demo: a Vert.x instance whose Micrometer metrics go to a Prometheus
+ * registry, the users in H2, a {@link SingleFlightVerticle}, the {@link UserServer}, and the load
+ * phase that sends a stampede of requests to each route.
  *
  * <p>Its methods block: call them from a plain thread such as {@code main}, never from an event loop.
  */
@@ -46,34 +56,73 @@ public final class Stampede {
                       long p50Millis, long p99Millis) {
   }
 
+  /**
+   * What the single-flight verticle's meters counted so far ({@code singleflight.calls} by role).
+   *
+   * @param leaders the calls that started an execution
+   * @param followers the calls that joined one
+   */
+  public record Calls(long leaders, long followers) {
+  }
+
   private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
   private final UserDao dao;
   private final UserServer server;
 
-  private Stampede(Vertx vertx, UserDao dao, UserServer server) {
+  private Stampede(Vertx vertx, PrometheusMeterRegistry registry, UserDao dao, UserServer server) {
     this.vertx = vertx;
+    this.registry = registry;
     this.dao = dao;
     this.server = server;
   }
 
   /**
-   * Opens the database, deploys the verticle, and starts the server on 127.0.0.1.
+   * Starts a Vert.x instance with Prometheus metrics, opens the database, deploys the verticle, and
+   * starts the server on 127.0.0.1.
    *
-   * @param vertx the Vert.x instance; the caller closes it
    * @param port the port; 0 picks a free one
-   * @return the running demo
+   * @return the running demo; {@link #close()} stops it all
    * @throws Exception when the database or the server fails to start, e.g. the port is taken
    */
-  public static Stampede start(Vertx vertx, int port) throws Exception {
-    UserDao dao = UserDao.open();
+  public static Stampede start(int port) throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = vertxWithMetrics(registry);
+    UserDao dao = null;
     try {
+      dao = UserDao.open();
       vertx.deployVerticle(new SingleFlightVerticle()).await();
       SingleFlight flights = SingleFlight.createProxy(vertx);
-      return new Stampede(vertx, dao, UserServer.start(vertx, flights, dao, port, Runtime.getRuntime().availableProcessors()).await());
+      UserServer server = UserServer.start(vertx, flights, dao, registry, port, Runtime.getRuntime().availableProcessors()).await();
+      return new Stampede(vertx, registry, dao, server);
     } catch (Exception e) {
-      dao.close();
+      if (dao != null) {
+        try {
+          dao.close();
+        } catch (SQLException closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      vertx.close().await();
       throw e;
     }
+  }
+
+  /**
+   * A Vert.x instance whose Micrometer metrics, the single-flight verticle's included, go to
+   * {@code registry}.
+   */
+  private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+      // vertx-micrometer-metrics keeps one registry per name for the whole JVM and would hand this
+      // instance the registry of another one alive under the same name: take a name of our own.
+      .setRegistryName("stampede-demo-" + UUID.randomUUID())
+      .setEnabled(true);
+    return Vertx.builder()
+      .with(new VertxOptions().setMetricsOptions(metrics))
+      .withMetrics(new MicrometerMetricsFactory(registry))
+      .build();
   }
 
   /** @return the port the server listens on */
@@ -98,12 +147,29 @@ public final class Stampede {
       phase(UserServer.DIRECT, false, requests, ids, progress, terminal));
   }
 
-  /** Closes the server and drops the database; the caller closes Vert.x. */
+  /** @return the calls the single-flight verticle counted so far, as {@code GET /metrics} shows them */
+  public Calls calls() {
+    return new Calls(calls("leader"), calls("follower"));
+  }
+
+  private long calls(String role) {
+    return (long) registry.get("singleflight.calls")
+      .tag("address", SingleFlightOptions.DEFAULT_ADDRESS)
+      .tag("role", role)
+      .counter()
+      .count();
+  }
+
+  /** Closes the server, drops the database, and closes Vert.x. */
   public void close() throws Exception {
     try {
       server.close().await();
     } finally {
-      dao.close();
+      try {
+        dao.close();
+      } finally {
+        vertx.close().await();
+      }
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.singleflight.examples.demo;
 
 import dev.singleflight.examples.demo.DemoOptions.UsageException;
-import io.vertx.core.Vertx;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -10,9 +9,10 @@ import java.util.concurrent.CountDownLatch;
 /**
  * StampedeDemo shows single flight against a cache stampede: many concurrent requests for a few
  * users, each a cache miss that needs a 50 ms query, served once with and once without single
- * flight. It prints how many queries the database ran and the latencies, then exits, or with
- * {@code --serve} keeps serving. Run it from a clone with {@code mvn -q -Pdemo verify}; flags go in
- * {@code -Ddemo.args="..."} (see {@link DemoOptions#USAGE}).
+ * flight. It prints how many queries the database ran and the latencies, and what the single-flight
+ * verticle's meters counted, then exits, or with {@code --serve} keeps serving. Run it from a clone
+ * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see
+ * {@link DemoOptions#USAGE}).
  */
 public final class StampedeDemo {
 
@@ -62,9 +62,8 @@ public final class StampedeDemo {
       out.println(DemoOptions.USAGE);
       return OK;
     }
-    Vertx vertx = Vertx.vertx();
     try {
-      return run(options, vertx, out, err, terminal);
+      return run(options, out, err, terminal);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       err.println("error: interrupted");
@@ -72,14 +71,11 @@ public final class StampedeDemo {
     } catch (Exception e) {
       err.println("error: " + e);
       return FAILED;
-    } finally {
-      vertx.close().await();
     }
   }
 
-  private static int run(DemoOptions options, Vertx vertx, PrintStream out, PrintStream err, boolean terminal)
-    throws Exception {
-    Stampede stampede = Stampede.start(vertx, options.port());
+  private static int run(DemoOptions options, PrintStream out, PrintStream err, boolean terminal) throws Exception {
+    Stampede stampede = Stampede.start(options.port());
     try {
       out.printf("machine: %d cores, Java %s, %s %s%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));
@@ -89,6 +85,7 @@ public final class StampedeDemo {
         + "route's requests have arrived%n", options.requests(), options.ids());
       List<Stampede.Phase> phases = stampede.load(options.requests(), options.ids(), err, terminal);
       printTable(phases, out);
+      printCalls(stampede.calls(), out);
       int failed = phases.stream().mapToInt(Stampede.Phase::failed).sum();
       if (failed > 0) {
         err.println("error: " + failed + " requests failed");
@@ -114,6 +111,13 @@ public final class StampedeDemo {
     }
   }
 
+  /** Prints the single-flight verticle's count of calls, which {@code GET /metrics} also shows. */
+  static void printCalls(Stampede.Calls calls, PrintStream out) {
+    out.println();
+    out.printf("single-flight meters: %d calls led an execution, %d joined one (singleflight_calls_total)%n",
+      calls.leaders(), calls.followers());
+  }
+
   /** Prints where to send requests, then blocks for good: Ctrl-C stops the JVM, sockets and all. */
   private static void serve(Stampede stampede, PrintStream out) throws InterruptedException {
     String base = "http://127.0.0.1:" + stampede.port();
@@ -121,6 +125,7 @@ public final class StampedeDemo {
     out.println("serving on " + base + " until Ctrl-C; try:");
     out.println("  curl " + base + UserServer.COLLAPSED + "1");
     out.println("  curl " + base + UserServer.DIRECT + "1");
+    out.println("  curl -s " + base + UserServer.METRICS + " | grep ^singleflight");
     new CountDownLatch(1).await();
   }
 }

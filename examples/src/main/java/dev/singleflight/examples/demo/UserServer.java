@@ -2,6 +2,7 @@ package dev.singleflight.examples.demo;
 
 import dev.singleflight.SingleFlight;
 import dev.singleflight.examples.demo.UserDao.User;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -10,6 +11,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -23,7 +25,9 @@ import java.util.function.IntFunction;
  *   <li>{@code GET /users/:id} looks the user up through {@link SingleFlight#flight}: concurrent
  *   requests for one id share one query;</li>
  *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
- *   <li>{@code GET /health} answers at once.</li>
+ *   <li>{@code GET /health} answers at once;</li>
+ *   <li>{@code GET /metrics} answers the Vert.x instance's metrics in the Prometheus text format,
+ *   the single-flight verticle's {@code singleflight_*} meters among them.</li>
  * </ul>
  * The user routes answer the user as JSON, 404 for an unknown id and 400 for an id that is not a
  * number. The queries block, so they run on worker threads; the handlers never block their event loop.
@@ -36,19 +40,23 @@ public final class UserServer {
   public static final String DIRECT = "/direct/users/";
   /** Route that answers 200 at once, without the database. */
   public static final String HEALTH = "/health";
+  /** Route of the metrics, for Prometheus to scrape. */
+  public static final String METRICS = "/metrics";
 
   private final Vertx vertx;
   private final SingleFlight flights;
   private final UserDao dao;
+  private final PrometheusMeterRegistry registry;
   private final StampedeGate gate = new StampedeGate();
   /** Written by the instances' start, read after the deployment completed. */
   private volatile int port;
   private String deploymentId;
 
-  private UserServer(Vertx vertx, SingleFlight flights, UserDao dao) {
+  private UserServer(Vertx vertx, SingleFlight flights, UserDao dao, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.flights = flights;
     this.dao = dao;
+    this.registry = registry;
   }
 
   /**
@@ -57,12 +65,14 @@ public final class UserServer {
    * @param vertx the Vert.x instance
    * @param flights a proxy of a deployed {@link dev.singleflight.SingleFlightVerticle}
    * @param dao the users
+   * @param registry the registry of {@code vertx}'s Micrometer metrics, served at {@link #METRICS}
    * @param port the port on 127.0.0.1; 0 picks a free one
    * @param instances how many server verticles to deploy, each on its event loop
    * @return the server, once every instance listens
    */
-  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao, int port, int instances) {
-    UserServer users = new UserServer(vertx, flights, dao);
+  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao,
+                                         PrometheusMeterRegistry registry, int port, int instances) {
+    UserServer users = new UserServer(vertx, flights, dao, registry);
     // A negative port makes Vert.x pick one free port and share it between the instances.
     int listenPort = port == 0 ? -1 : port;
     return vertx.deployVerticle(() -> new VerticleBase() {
@@ -113,7 +123,7 @@ public final class UserServer {
     router.get(DIRECT + ":id").handler(ctx -> lookUp(ctx,
       id -> vertx.executeBlocking(() -> find(id), false)));
     router.get(HEALTH).handler(ctx -> answer(ctx, 200, new JsonObject().put("status", "up")));
-    // The Prometheus route GET /metrics is to be added here.
+    router.get(METRICS).handler(PrometheusScrapingHandler.create(registry));
     return router;
   }
 
