@@ -9,11 +9,12 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The README's code blocks marked {@code <!-- snippet: Example#tag -->} quote the compiled examples. */
+/** The README's (and examples/BRIDGE.md's) code blocks marked {@code <!-- snippet: Example#tag -->} quote the compiled examples. */
 class ReadmeSnippetsTest {
 
   static final Pattern SNIPPET = Pattern.compile("<!-- snippet: (\\w+)#(\\w+) -->\\n```java\\n(.*?)```", Pattern.DOTALL);
@@ -21,16 +22,32 @@ class ReadmeSnippetsTest {
 
   @Test
   void everyQuotedSnippetMatchesItsExample() throws IOException {
-    Matcher snippets = SNIPPET.matcher(Files.readString(Path.of("README.md")));
+    int quoted = 0;
+    for (String document : List.of("README.md", "examples/BRIDGE.md")) {
+      quoted += checkSnippets(Path.of(document));
+    }
+    assertTrue(quoted >= 9, "found only " + quoted + " snippets");
+  }
+
+  private static int checkSnippets(Path document) throws IOException {
+    Matcher snippets = SNIPPET.matcher(Files.readString(document));
     int quoted = 0;
     while (snippets.find()) {
       String example = snippets.group(1);
       String tag = snippets.group(2);
-      assertEquals(region(EXAMPLES.resolve(example + ".java"), tag), snippets.group(3).stripTrailing(),
-        "README snippet " + example + "#" + tag);
+      assertEquals(region(find(example + ".java"), tag), snippets.group(3).stripTrailing(),
+        document + " snippet " + example + "#" + tag);
       quoted++;
     }
-    assertTrue(quoted >= 6, "found only " + quoted + " snippets");
+    return quoted;
+  }
+
+  /** @return the example source named {@code fileName}, in any package under examples/ */
+  static Path find(String fileName) throws IOException {
+    try (Stream<Path> files = Files.walk(EXAMPLES)) {
+      return files.filter(file -> file.getFileName().toString().equals(fileName)).findFirst()
+        .orElseThrow(() -> new AssertionError("no example " + fileName));
+    }
   }
 
   /** @return the lines between {@code // tag::tag[]} and {@code // end::tag[]}, without their common indent */
