@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 
@@ -106,8 +107,9 @@ public final class ClusterRouter {
     this.jsonProtocol = jsonProtocol;
     this.metrics = metrics;
     this.owned = new ClusterOwner(metrics);
-    this.members = List.copyOf(clusterManager.getNodes());
+    // Subscribes before reading the members, so that no change between the two is missed.
     this.unsubscribe = ClusterMembership.subscribe(clusterManager, () -> context.runOnContext(v -> membersChanged()));
+    this.members = List.copyOf(clusterManager.getNodes());
   }
 
   /** @return the address of this node's verticle */
@@ -350,33 +352,64 @@ public final class ClusterRouter {
       return outcome.future();
     }
 
-    /** Hands the outcome to the owner; a result without an event-bus codec crosses as a failure naming its type. */
+    /**
+     * Hands the outcome to the owner. A result that cannot cross nodes (no event-bus codec, or JSON
+     * that does not encode) crosses as a failure naming its type; a report that fails on its way,
+     * but for the owner being gone or stopping (the followers then ask the next owner), is followed
+     * by a failure report, so that the owner's flight never waits for ever.
+     */
     private void report(String owner, String token, AsyncResult<Object> result) {
       MultiMap headers = MultiMap.caseInsensitiveMultiMap()
         .set(OP, RESULT).set(KEY, request.key).set(NODE, nodeId).set(TOKEN, token);
-      Object body = null;
-      if (result.succeeded()) {
-        headers.set(OUTCOME, "success");
-        body = result.result();
-      } else {
-        failure(headers, result.cause());
+      if (result.failed()) {
+        sendReport(owner, null, failure(headers, result.cause()), true);
+        return;
       }
-      DeliveryOptions options = new DeliveryOptions().setHeaders(headers);
+      Object value = result.result();
       try {
-        eventBus.request(nodeAddress(owner), body, options);
-      } catch (IllegalArgumentException noCodec) {
-        failure(headers, new IllegalArgumentException("the result of key '" + request.key + "', a "
-          + body.getClass().getName() + ", cannot cross nodes: it has no event-bus codec"));
-        eventBus.request(nodeAddress(owner), null, options);
+        if (value instanceof JsonObject json) {
+          json.toBuffer();
+        } else if (value instanceof JsonArray json) {
+          json.toBuffer();
+        }
+      } catch (RuntimeException notJson) {
+        sendReport(owner, null, failure(headers, cannotCross(value, notJson)), true);
+        return;
       }
+      sendReport(owner, value, headers.set(OUTCOME, "success"), false);
+    }
+
+    private void sendReport(String owner, Object body, MultiMap headers, boolean isFailure) {
+      Future<Message<Object>> sent;
+      try {
+        sent = eventBus.request(nodeAddress(owner), body, new DeliveryOptions().setHeaders(headers));
+      } catch (RuntimeException noCodec) {
+        if (!isFailure) {
+          sendReport(owner, null, failure(headers, cannotCross(body, noCodec)), true);
+        }
+        return;
+      }
+      sent.onFailure(lost -> {
+        boolean ownerGone = lost instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
+        if (!isFailure && !ownerGone) {
+          sendReport(owner, null, failure(headers, new IllegalStateException(
+            "the result of key '" + request.key + "' could not be sent to its owner: " + lost.getMessage())), true);
+        }
+      });
+    }
+
+    private IllegalArgumentException cannotCross(Object value, RuntimeException cause) {
+      return new IllegalArgumentException("the result of key '" + request.key + "', a " + value.getClass().getName()
+        + ", cannot cross nodes: " + cause.getMessage());
     }
   }
 
-  private static void failure(MultiMap headers, Throwable cause) {
-    headers.set(OUTCOME, "failure").set(FAILURE_CLASS, cause.getClass().getName());
+  private static MultiMap failure(MultiMap headers, Throwable cause) {
+    headers.set(OUTCOME, "failure").set(FAILURE_CLASS, cause.getClass().getName()).remove(FAILURE_MESSAGE);
     if (cause.getMessage() != null) {
       headers.set(FAILURE_MESSAGE, cause.getMessage());
     }
+    return headers;
   }
 
   private static AsyncResult<Object> decode(Message<Object> reply) {

@@ -67,6 +67,8 @@ public final class ClusterNodes implements AutoCloseable {
     config.setClusterName(clusterName);
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.logging.type", "jdk");
+    // Hazelcast calls its vendor's server from each new member by default: these tests stay on loopback.
+    config.setProperty("hazelcast.phone.home.enabled", "false");
     config.getNetworkConfig().setPort(ports.get(index)).setPortAutoIncrement(false)
       .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     JoinConfig join = config.getNetworkConfig().getJoin();

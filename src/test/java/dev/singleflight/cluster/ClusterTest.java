@@ -157,6 +157,34 @@ class ClusterTest {
   }
 
   @Test
+  void jsonThatDoesNotEncodeFailsTheOtherNodesAndLeavesTheKeyFree() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    expect("join", NODES);
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      calls.add(proxy(i).flight("not-json", () -> {
+        awaitLatch(release);
+        return new JsonObject().put("x", new Object());
+      }));
+    }
+    awaitExpected();
+    release.countDown();
+    int failed = 0;
+    for (Future<JsonObject> call : calls) {
+      await(call.recover(e -> Future.succeededFuture()));
+      if (call.failed()) {
+        assertInstanceOf(RemoteFlightException.class, call.cause());
+        assertTrue(call.cause().getMessage().contains("JsonObject"), call.cause().getMessage());
+        failed++;
+      }
+    }
+    assertEquals(NODES - 1, failed);
+    for (int i = 0; i < NODES; i++) {
+      assertEquals(new JsonObject().put("ok", true), await(proxy(i).flight("not-json", () -> new JsonObject().put("ok", true))));
+    }
+  }
+
+  @Test
   void jsonFlightsFromEveryNodeMakeOneDownstreamRequest() throws Exception {
     List<Message<Object>> downstream = new CopyOnWriteArrayList<>();
     CountDownLatch reached = new CountDownLatch(1);
