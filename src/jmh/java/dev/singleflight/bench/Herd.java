@@ -16,7 +16,8 @@ import java.util.function.Supplier;
  * (scenario 1) and memory (scenario 2) measurements share, one subclass per contender.
  *
  * <p>A round is {@link #reset} to a fresh key, then callers {@link #call}, then {@link #release()}
- * serves them all. Each caller is given the shared {@link Countdown} as its only listener. A caller
+ * serves them all. The baselines serve their callers within {@code release()}, the library on
+ * its event loop: {@link #settled()} tells when it is done. Each caller is given the shared {@link Countdown} as its only listener. A caller
  * on a Vert.x context gets its value on that context, as a Vert.x caller must: the library does that
  * itself, the baselines through {@code Future.fromCompletionStage(future, context)}.
  */
@@ -56,12 +57,16 @@ abstract class Herd {
       for (int i = 0; i < callers; i++) {
         call(served);
       }
-      return parked();
+      return settled();
     });
   }
 
-  /** @return a Future completed once every call made so far on this thread waits on the flight */
-  Future<?> parked() {
+  /**
+   * @return a Future completed once the contender did all it was asked on this thread so far: every
+   * call made waits on the flight, every caller of a released round was served and nothing of the
+   * serving still runs
+   */
+  Future<?> settled() {
     return Future.succeededFuture();
   }
 
@@ -94,9 +99,12 @@ abstract class Herd {
       (timeout == null ? proxy.flightAsync(key, fn) : proxy.flightAsync(key, fn, timeout)).onComplete(served);
     }
 
-    /** The verticle handles the calls of one sender in order: once a later call is answered, all were joined. */
+    /**
+     * The verticle handles the calls of one sender in order, one at a time: once a later call is
+     * answered, all were joined, and a fan-out that was running has ended.
+     */
     @Override
-    Future<?> parked() {
+    Future<?> settled() {
       return proxy.flightAsync(key + "/probe", () -> Future.succeededFuture(Bench.VALUE));
     }
 

@@ -73,6 +73,7 @@ public final class MemoryScenario {
     herd.park(context, CALLERS, warmUp);
     herd.release();
     warmUp.await();
+    Bench.runOn(context, herd::settled);
 
     Countdown measured = new Countdown(CALLERS);
     herd.reset("measured");
@@ -81,9 +82,7 @@ public final class MemoryScenario {
     long parked = heapAfterGc();
     herd.release();
     measured.await();
-    // Lets the threads that served the callers finish what follows the last listener (the JDK
-    // cancels a CompletableFuture's timeout after the caller's listener ran, say).
-    pause(500);
+    Bench.runOn(context, herd::settled);
     long after = heapAfterGc();
 
     JsonObject row = new JsonObject()
@@ -107,14 +106,5 @@ public final class MemoryScenario {
       }
     }
     return used;
-  }
-
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }
