@@ -22,9 +22,10 @@ import java.util.function.Supplier;
 /**
  * Scenarios 3 and 5: calls with distinct keys whose asynchronous function completes at once
  * ({@code Future.succeededFuture}), {@link #OUTSTANDING} outstanding from {@link #CALLER_CONTEXTS}
- * caller contexts; the score is calls per second. Baseline (c), {@code eventBus}: a request/reply to
- * a consumer that answers at once. {@code instances} is the deployment's instance count, of the
- * {@code SingleFlightVerticle} or of the consumer's verticle.
+ * caller contexts; the score is calls per second, and {@link CpuCounters} adds the CPU time per
+ * call. Baseline (c), {@code eventBus}: a request/reply to a consumer that answers at once.
+ * {@code instances} is the deployment's instance count, of the {@code SingleFlightVerticle} or of
+ * the consumer's verticle.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -61,8 +62,10 @@ public class AsyncThroughputBenchmark {
   }
 
   @Benchmark
-  public void calls() {
+  public void calls(CpuCounters cpu) {
+    long start = cpu.start();
     window.run(CALLS);
+    cpu.add(start, CALLS);
   }
 
   @TearDown(Level.Trial)

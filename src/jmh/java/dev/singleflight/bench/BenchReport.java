@@ -57,7 +57,14 @@ public final class BenchReport {
       series("event-bus request/reply, 2 consumers", async("eventBus", 2), false))),
     new Panel("4. Distinct keys, blocking function, 1 000 outstanding", "ops/s", true, List.of(), List.of(
       series("SingleFlight", blocking("singleFlight"), true),
-      series("consumer with executeBlocking", blocking("executeBlocking"), false))));
+      series("consumer with executeBlocking", blocking("executeBlocking"), false))),
+    new Panel("3 to 5. CPU time per call, all threads of the JVM", "ns", false, List.of(), List.of(
+      series("async: SingleFlight, 1 instance", cpu(async("singleFlight", 1)), true),
+      series("async: SingleFlight, 2 instances", cpu(async("singleFlight", 2)), true),
+      series("async: event bus, 1 consumer", cpu(async("eventBus", 1)), false),
+      series("async: event bus, 2 consumers", cpu(async("eventBus", 2)), false),
+      series("blocking: SingleFlight", cpu(blocking("singleFlight")), true),
+      series("blocking: consumer with executeBlocking", cpu(blocking("executeBlocking")), false))));
 
   /** The scenarios against their targets, the rows of the main table. */
   private static final List<Line> LINES = List.of(
@@ -132,6 +139,11 @@ public final class BenchReport {
     return new Figure(BLOCKING + " contender=" + contender, "");
   }
 
+  /** The CPU time per call of a throughput figure ({@link CpuCounters}). */
+  private static Figure cpu(Figure throughput) {
+    return new Figure("cpu " + throughput.key, "");
+  }
+
   /** A measured value; {@code error} is JMH's 99.9% error, NaN where there is none. */
   private record Measure(double value, double error, String note) {
   }
@@ -154,6 +166,12 @@ public final class BenchReport {
             shots + " shots, mean " + number(metric.getDouble("score")) + " ± " + number(metric.getDouble("scoreError"))));
         } else {
           measures.put(key, new Measure(metric.getDouble("score"), metric.getDouble("scoreError"), ""));
+        }
+        JsonObject secondary = result.getJsonObject("secondaryMetrics", new JsonObject());
+        if (secondary.containsKey("cpuNanos")) {
+          double calls = secondary.getJsonObject("calls").getDouble("score");
+          measures.put("cpu " + key, new Measure(secondary.getJsonObject("cpuNanos").getDouble("score") / calls, Double.NaN,
+            "over " + number(calls) + " calls"));
         }
       }
       Path memory = dir.resolve("memory.json");
@@ -348,7 +366,8 @@ public final class BenchReport {
         `future.copy().orTimeout(...)`.
       - Throughput (scenarios 3 to 5, `AsyncThroughputBenchmark`, `BlockingThroughputBenchmark`): calls with a key of
         their own, 1 000 outstanding from two caller contexts (a new call as soon as one completes), in batches of 20 000;
-        the score is calls per second. Baseline (c) is `eventBus().request` to a consumer that replies at once, (d) a
+        the score is calls per second; the CPU time that the JVM used in the iterations, divided by the calls,
+        is the CPU time per call, which what else runs on the machine changes less. Baseline (c) is `eventBus().request` to a consumer that replies at once, (d) a
         consumer that runs the same `Callable` with `executeBlocking(fn, false)` and replies. `instances` is the instance
         count of the deployment, of `SingleFlightVerticle` or of the consumer's verticle.
       - Vert.x runs with its default options (2 × cores event loops, 20 worker threads).
@@ -367,8 +386,8 @@ public final class BenchReport {
       `executeBlocking`). Run them, from the project's directory:
 
       ```
-      mvn -B -Pbench test-compile exec:exec@run                      # about 10 minutes on 2 cores
-      mvn -B -Pbench test-compile exec:exec@run -Dbench.quick=true   # about 3 minutes, wider error
+      mvn -B -Pbench test-compile exec:exec@run                      # about 7 minutes on 2 cores
+      mvn -B -Pbench test-compile exec:exec@run -Dbench.quick=true   # about 2 minutes, wider error
       ```
 
       Results go to `target/bench/` (`results.json` from JMH, `memory.json`, `run.json`). `-Dbench.include=Herd` picks
@@ -487,15 +506,17 @@ public final class BenchReport {
       case "us" -> "microseconds until the last caller has the value";
       case "B" -> "bytes per waiting caller";
       case "ops/s" -> "calls per second";
+      case "ns" -> "nanoseconds of CPU per call";
       default -> unit;
     };
   }
 
-  /** Formats {@code value} in {@code unit}: "us", "B", "ops/s", or "x" for a ratio. */
+  /** Formats {@code value} in {@code unit}: "us", "B", "ns", "ops/s", or "x" for a ratio. */
   private static String value(double value, String unit) {
     return switch (unit) {
       case "us" -> number(value) + " µs";
       case "B" -> number(value) + " B";
+      case "ns" -> number(value) + " ns";
       case "ops/s" -> value >= 1e6
         ? String.format(Locale.ROOT, "%.2f M/s", value / 1e6)
         : String.format(Locale.ROOT, "%.0f k/s", value / 1e3);

@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Scenario 4: calls with distinct keys whose function is a trivial blocking {@code Callable}, run on
  * the default worker pool, {@link AsyncThroughputBenchmark#OUTSTANDING} outstanding; the score is
- * calls per second. Baseline (d), {@code executeBlocking}: a request to a consumer that runs the same
- * function with {@code executeBlocking(fn, false)} and replies.
+ * calls per second, and {@link CpuCounters} adds the CPU time per call. Baseline (d),
+ * {@code executeBlocking}: a request to a consumer that runs the same function with
+ * {@code executeBlocking(fn, false)} and replies.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -52,8 +53,10 @@ public class BlockingThroughputBenchmark {
   }
 
   @Benchmark
-  public void calls() {
+  public void calls(CpuCounters cpu) {
+    long start = cpu.start();
     window.run(AsyncThroughputBenchmark.CALLS);
+    cpu.add(start, AsyncThroughputBenchmark.CALLS);
   }
 
   @TearDown(Level.Trial)
