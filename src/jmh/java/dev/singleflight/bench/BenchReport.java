@@ -204,8 +204,10 @@ public final class BenchReport {
       return new Spread(sum / runs.size(), min, max, runs.size());
     }
 
+    /** @return the mean with its unit, then the least and the greatest run in the same unit */
     String format(String unit) {
-      return runs == 1 ? value(mean, unit) : value(mean, unit) + " (" + value(min, unit) + "–" + value(max, unit) + ")";
+      String mean = value(this.mean, unit);
+      return runs == 1 ? mean : mean + " (" + amount(min, unit, this.mean) + "–" + amount(max, unit, this.mean) + ")";
     }
   }
 
@@ -424,7 +426,7 @@ public final class BenchReport {
   private static final int WIDTH = 960;
   private static final int LABEL_RIGHT = 300;
   private static final int BAR_LEFT = 310;
-  private static final int BAR_WIDTH = 500;
+  private static final int BAR_WIDTH = 430;
   private static final int BAR_HEIGHT = 16;
   private static final int BAR_STEP = 22;
 
@@ -513,15 +515,26 @@ public final class BenchReport {
 
   /** Formats {@code value} in {@code unit}: "us", "B", "ns", "ops/s", or "x" for a ratio. */
   private static String value(double value, String unit) {
+    return amount(value, unit, value) + suffix(unit, value);
+  }
+
+  /** @return {@code value} without its unit, scaled as {@code reference} would be (k/s or M/s) */
+  private static String amount(double value, String unit, double reference) {
     return switch (unit) {
-      case "us" -> number(value) + " µs";
-      case "B" -> number(value) + " B";
-      case "ns" -> number(value) + " ns";
-      case "ops/s" -> value >= 1e6
-        ? String.format(Locale.ROOT, "%.2f M/s", value / 1e6)
-        : String.format(Locale.ROOT, "%.0f k/s", value / 1e3);
-      case "x" -> ratio(value);
-      default -> number(value) + " " + unit;
+      case "ops/s" -> reference >= 1e6
+        ? String.format(Locale.ROOT, "%.2f", value / 1e6)
+        : String.format(Locale.ROOT, "%.0f", value / 1e3);
+      case "x" -> String.format(Locale.ROOT, "%.2f", value);
+      default -> number(value);
+    };
+  }
+
+  private static String suffix(String unit, double reference) {
+    return switch (unit) {
+      case "us" -> " µs";
+      case "ops/s" -> reference >= 1e6 ? " M/s" : " k/s";
+      case "x" -> "x";
+      default -> " " + unit;
     };
   }
 
