@@ -330,6 +330,10 @@ public final class BenchReport {
     return runs.stream().map(run -> run.info.getString("started").substring(0, 10)).distinct().collect(Collectors.joining(", "));
   }
 
+  private static String commits(List<Run> runs) {
+    return runs.stream().map(run -> run.info.getString("commit")).distinct().collect(Collectors.joining(", "));
+  }
+
   private static String results(List<Run> runs, String table) {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmark results\n\n");
@@ -392,14 +396,21 @@ public final class BenchReport {
       mvn -B -Pbench test-compile exec:exec@run -Dbench.quick=true   # about 2 minutes, wider error
       ```
 
-      Results go to `target/bench/` (`results.json` from JMH, `memory.json`, `run.json`). `-Dbench.include=Herd` picks
-      scenarios by class name, `-Dbench.out=DIR` writes elsewhere, `-Dbench.prof=jfr` adds a JMH profiler. Then
-      draw the chart and write the tables (into `docs/bench/`):
+      Results go to `target/bench/`: `results.json` from JMH, `memory.json`, `run.json` (machine, date, commit).
+      `-Dbench.include=Herd` picks scenarios by class name, `-Dbench.out=DIR` writes elsewhere, and
+      `-Dbench.prof=jfr:dir=target/jfr` adds a JMH profiler (here JFR, a recording per benchmark). Then draw the
+      chart and write the tables into `docs/bench/`, from one or more runs:
 
       ```
       mvn -B -Pbench test-compile exec:exec@chart                    # from target/bench
-      mvn -B -Pbench test-compile exec:exec@chart -Dbench.runs=docs/bench/data/run-1,docs/bench/data/run-2
+      mvn -B -Pbench test-compile exec:exec@chart \\
+        -Dbench.runs=docs/bench/data/run-1,docs/bench/data/run-2,docs/bench/data/run-3
       ```
+
+      The second command remakes the committed files from the three runs kept in `docs/bench/data/`. The default
+      build (`mvn test`) neither compiles nor runs any of this. A new scenario (the clustered one, say) is a JMH
+      class in `src/jmh/java/dev/singleflight/bench`, listed in `BenchMain`, with its figures added to the
+      panels and lines of `BenchReport`.
 
       """ + "Measured on " + machine(runs) + ", " + dates(runs) + ", " + runs.size() + (runs.size() == 1 ? " run" : " runs")
       + " (mean, and the range of the runs in parentheses):\n\n"
@@ -484,7 +495,7 @@ public final class BenchReport {
     svg.append(text(10, 24, 18, "bold", "#000", "start", "vertx-singleflight benchmarks, " + dates(runs)));
     svg.append(text(10, 44, 12, "normal", "#333", "start", machine(runs)));
     svg.append(text(10, 60, 12, "normal", "#333", "start", runs.size() + (runs.size() == 1 ? " run" : " runs")
-      + (runs.get(0).info.getBoolean("quick") ? " in quick mode" : "") + ", commit " + runs.get(0).info.getString("commit")
+      + (runs.get(0).info.getBoolean("quick") ? " in quick mode" : "") + ", commit " + commits(runs)
       + "; blue: vertx-singleflight, grey: baselines"));
     svg.append(body);
     svg.append("</svg>\n");
