@@ -372,10 +372,11 @@ public final class BenchReport {
         `future.copy().orTimeout(...)`.
       - Throughput (scenarios 3 to 5, `AsyncThroughputBenchmark`, `BlockingThroughputBenchmark`): calls with a key of
         their own, 1 000 outstanding from two caller contexts (a new call as soon as one completes), in batches of 20 000;
-        the score is calls per second; the CPU time that the JVM used in the iterations, divided by the calls,
-        is the CPU time per call, which what else runs on the machine changes less. Baseline (c) is `eventBus().request` to a consumer that replies at once, (d) a
-        consumer that runs the same `Callable` with `executeBlocking(fn, false)` and replies. `instances` is the instance
-        count of the deployment, of `SingleFlightVerticle` or of the consumer's verticle.
+        the score is calls per second. The CPU time that the JVM used in those iterations, divided by the calls, is
+        the CPU time per call: it moves less than calls per second when other processes share the cores. Baseline
+        (c) is `eventBus().request` to a consumer that replies at once, (d) a consumer that runs the same
+        `Callable` with `executeBlocking(fn, false)` and replies. `instances` is the instance count of the
+        deployment, of `SingleFlightVerticle` or of the consumer's verticle.
       - Vert.x runs with its default options (2 × cores event loops, 20 worker threads).
 
       """);
