@@ -96,31 +96,42 @@ final class Flight {
 
   /**
    * Completes every waiter with {@code outcome} on its own context. Waiters on event-loop contexts
-   * are served with one task per event loop, not one per waiter: a herd of 10 000 callers on two
-   * event loops costs two tasks.
+   * are served with one task per event loop, entering each of their contexts once, not one task per
+   * waiter: a herd of 10 000 callers of two verticles costs two tasks.
    */
   private static void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome) {
-    Map<EventLoop, List<PromiseInternal<Object>>> byEventLoop = null;
+    if (waiters.size() == 1) {
+      settle(waiters.get(0), outcome);
+      return;
+    }
+    Map<EventLoop, Map<ContextInternal, List<Promise<Object>>>> byEventLoop = null;
     for (Promise<Object> waiter : waiters) {
       ContextInternal context = waiter instanceof PromiseInternal<Object> promise ? promise.context() : null;
       if (context == null || !context.isEventLoopContext()) {
         settle(waiter, outcome);
-      } else if (context.inThread()) {
-        context.emit(outcome, result -> settle(waiter, result));
-      } else {
-        if (byEventLoop == null) {
-          byEventLoop = new IdentityHashMap<>();
-        }
-        byEventLoop.computeIfAbsent(context.nettyEventLoop(), loop -> new ArrayList<>()).add((PromiseInternal<Object>) waiter);
+        continue;
       }
+      if (byEventLoop == null) {
+        byEventLoop = new IdentityHashMap<>();
+      }
+      byEventLoop.computeIfAbsent(context.nettyEventLoop(), loop -> new IdentityHashMap<>())
+        .computeIfAbsent(context, c -> new ArrayList<>()).add(waiter);
     }
-    if (byEventLoop != null) {
-      byEventLoop.forEach((loop, promises) -> loop.execute(() -> {
-        for (PromiseInternal<Object> promise : promises) {
-          promise.context().emit(outcome, result -> settle(promise, result));
+    if (byEventLoop == null) {
+      return;
+    }
+    byEventLoop.forEach((loop, byContext) -> {
+      Runnable serve = () -> byContext.forEach((context, promises) -> context.emit(promises, onContext -> {
+        for (Promise<Object> promise : onContext) {
+          settle(promise, outcome);
         }
       }));
-    }
+      if (loop.inEventLoop()) {
+        serve.run();
+      } else {
+        loop.execute(serve);
+      }
+    });
   }
 
   private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
