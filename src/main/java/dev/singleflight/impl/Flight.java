@@ -105,8 +105,15 @@ final class Flight {
       return;
     }
     Map<EventLoop, Map<ContextInternal, List<Promise<Object>>>> byEventLoop = null;
+    // Waiters of one context mostly come in a row: the last context's list saves two look-ups.
+    ContextInternal lastContext = null;
+    List<Promise<Object>> lastList = null;
     for (Promise<Object> waiter : waiters) {
       ContextInternal context = waiter instanceof PromiseInternal<Object> promise ? promise.context() : null;
+      if (context != null && context == lastContext) {
+        lastList.add(waiter);
+        continue;
+      }
       if (context == null || !context.isEventLoopContext()) {
         settle(waiter, outcome);
         continue;
@@ -114,8 +121,10 @@ final class Flight {
       if (byEventLoop == null) {
         byEventLoop = new IdentityHashMap<>();
       }
-      byEventLoop.computeIfAbsent(context.nettyEventLoop(), loop -> new IdentityHashMap<>())
-        .computeIfAbsent(context, c -> new ArrayList<>()).add(waiter);
+      lastContext = context;
+      lastList = byEventLoop.computeIfAbsent(context.nettyEventLoop(), loop -> new IdentityHashMap<>())
+        .computeIfAbsent(context, c -> new ArrayList<>());
+      lastList.add(waiter);
     }
     if (byEventLoop == null) {
       return;
