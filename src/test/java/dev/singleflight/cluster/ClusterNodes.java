@@ -98,7 +98,10 @@ public final class ClusterNodes implements AutoCloseable {
     return ((VertxInternal) nodes.get(i)).clusterManager().getNodeId();
   }
 
-  /** Waits until every node sees {@code count} members. */
+  /**
+   * Waits until every node sees {@code count} members. It polls: the cluster manager's only node
+   * listener belongs to the clustered verticles under test, so there is no event to wait for.
+   */
   public void awaitMembers(int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     for (Vertx node : nodes) {

@@ -1,6 +1,6 @@
 package dev.singleflight.examples.cluster;
 
-import dev.singleflight.examples.cluster.ClusterDemoOptions.UsageException;
+import dev.singleflight.examples.CommandLine.UsageException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

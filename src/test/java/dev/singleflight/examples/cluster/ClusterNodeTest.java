@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One cluster node in a JVM of its own, as the launcher starts it: its routes, its gate, its exit. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

@@ -1,6 +1,6 @@
 package dev.singleflight.examples.demo;
 
-import dev.singleflight.examples.demo.DemoOptions.UsageException;
+import dev.singleflight.examples.CommandLine.UsageException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,11 @@
 package dev.singleflight.examples.cluster;
 
+import dev.singleflight.examples.CommandLine;
+import dev.singleflight.examples.CommandLine.Flag;
+import dev.singleflight.examples.CommandLine.UsageException;
 import dev.singleflight.examples.demo.UserDao;
+
+import java.util.Set;
 
 /**
  * ClusterDemoOptions are the command-line flags of {@link ClusterStampedeDemo}, parsed and checked.
@@ -33,14 +38,6 @@ public record ClusterDemoOptions(int nodes, int requests, int ids, boolean help)
     "  --help        print this message",
     "From a clone: mvn -q -Pcluster-demo verify -Dcluster-demo.args=\"--nodes 3 --requests 900 --ids 5\"");
 
-  /** A flag that is unknown, lacks its value, or has a value out of range. */
-  public static final class UsageException extends Exception {
-
-    UsageException(String message) {
-      super(message, null, false, false);
-    }
-  }
-
   /**
    * Parses the flags; each takes its value as the next argument or after {@code =}.
    *
@@ -52,47 +49,16 @@ public record ClusterDemoOptions(int nodes, int requests, int ids, boolean help)
     int nodes = DEFAULT_NODES;
     int requests = DEFAULT_REQUESTS;
     int ids = DEFAULT_IDS;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      String value = null;
-      int eq = flag.indexOf('=');
-      if (flag.startsWith("--") && eq > 0) {
-        value = flag.substring(eq + 1);
-        flag = flag.substring(0, eq);
-      }
-      switch (flag) {
+    for (Flag flag : CommandLine.flags(args, Set.of("--nodes", "--requests", "--ids"), Set.of())) {
+      switch (flag.name()) {
         case "--help" -> {
           return new ClusterDemoOptions(nodes, requests, ids, true);
         }
-        case "--nodes", "--requests", "--ids" -> {
-          if (value == null) {
-            if (i + 1 == args.length) {
-              throw new UsageException(flag + " needs a value");
-            }
-            value = args[++i];
-          }
-          switch (flag) {
-            case "--nodes" -> nodes = integer(flag, value, 1, MAX_NODES);
-            case "--requests" -> requests = integer(flag, value, 1, MAX_REQUESTS);
-            default -> ids = integer(flag, value, 1, UserDao.USERS);
-          }
-        }
-        default -> throw new UsageException("unknown argument '" + args[i] + "'");
+        case "--nodes" -> nodes = flag.integer(1, MAX_NODES);
+        case "--requests" -> requests = flag.integer(1, MAX_REQUESTS);
+        default -> ids = flag.integer(1, UserDao.USERS);
       }
     }
     return new ClusterDemoOptions(nodes, requests, ids, false);
-  }
-
-  private static int integer(String flag, String value, int min, int max) throws UsageException {
-    int n;
-    try {
-      n = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new UsageException(flag + " needs an integer, got '" + value + "'");
-    }
-    if (n < min || n > max) {
-      throw new UsageException(flag + " must be in " + min + ".." + max + ", got " + n);
-    }
-    return n;
   }
 }

@@ -1,6 +1,6 @@
 package dev.singleflight.examples.cluster;
 
-import dev.singleflight.examples.cluster.ClusterDemoOptions.UsageException;
+import dev.singleflight.examples.CommandLine.UsageException;
 import dev.singleflight.examples.cluster.ClusterStampede.Node;
 import dev.singleflight.examples.cluster.ClusterStampede.Phase;
 import dev.singleflight.examples.cluster.ClusterStampede.Route;

@@ -1,5 +1,11 @@
 package dev.singleflight.examples.demo;
 
+import dev.singleflight.examples.CommandLine;
+import dev.singleflight.examples.CommandLine.Flag;
+import dev.singleflight.examples.CommandLine.UsageException;
+
+import java.util.Set;
+
 /**
  * DemoOptions are the command-line flags of {@link StampedeDemo}, parsed and checked.
  *
@@ -30,14 +36,6 @@ public record DemoOptions(int requests, int ids, boolean serve, int port, boolea
     "  --help        print this message",
     "From a clone: mvn -q -Pdemo verify -Ddemo.args=\"--requests 500 --ids 3\"");
 
-  /** A flag that is unknown, lacks its value, or has a value out of range. */
-  public static final class UsageException extends Exception {
-
-    UsageException(String message) {
-      super(message, null, false, false);
-    }
-  }
-
   /**
    * Parses the flags; each takes its value as the next argument or after {@code =}.
    *
@@ -50,54 +48,18 @@ public record DemoOptions(int requests, int ids, boolean serve, int port, boolea
     int ids = DEFAULT_IDS;
     boolean serve = false;
     Integer port = null;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      String value = null;
-      int eq = flag.indexOf('=');
-      if (flag.startsWith("--") && eq > 0) {
-        value = flag.substring(eq + 1);
-        flag = flag.substring(0, eq);
-      }
-      switch (flag) {
+    for (Flag flag : CommandLine.flags(args, Set.of("--requests", "--ids", "--port"), Set.of("--serve"))) {
+      switch (flag.name()) {
         case "--help" -> {
           return new DemoOptions(requests, ids, serve, 0, true);
         }
-        case "--serve" -> {
-          if (value != null) {
-            throw new UsageException("--serve takes no value");
-          }
-          serve = true;
-        }
-        case "--requests", "--ids", "--port" -> {
-          if (value == null) {
-            if (i + 1 == args.length) {
-              throw new UsageException(flag + " needs a value");
-            }
-            value = args[++i];
-          }
-          switch (flag) {
-            case "--requests" -> requests = integer(flag, value, 1, MAX_REQUESTS);
-            case "--ids" -> ids = integer(flag, value, 1, UserDao.USERS);
-            default -> port = integer(flag, value, 0, 65535);
-          }
-        }
-        default -> throw new UsageException("unknown argument '" + args[i] + "'");
+        case "--serve" -> serve = true;
+        case "--requests" -> requests = flag.integer(1, MAX_REQUESTS);
+        case "--ids" -> ids = flag.integer(1, UserDao.USERS);
+        default -> port = flag.integer(0, 65535);
       }
     }
     int chosenPort = port != null ? port : serve ? DEFAULT_SERVE_PORT : 0;
     return new DemoOptions(requests, ids, serve, chosenPort, false);
-  }
-
-  private static int integer(String flag, String value, int min, int max) throws UsageException {
-    int n;
-    try {
-      n = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new UsageException(flag + " needs an integer, got '" + value + "'");
-    }
-    if (n < min || n > max) {
-      throw new UsageException(flag + " must be in " + min + ".." + max + ", got " + n);
-    }
-    return n;
   }
 }

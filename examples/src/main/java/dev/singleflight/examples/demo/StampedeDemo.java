@@ -1,6 +1,6 @@
 package dev.singleflight.examples.demo;
 
-import dev.singleflight.examples.demo.DemoOptions.UsageException;
+import dev.singleflight.examples.CommandLine.UsageException;
 
 import java.io.PrintStream;
 import java.util.List;
