@@ -54,7 +54,8 @@ public final class BenchMain {
       runMemoryScenario(out.resolve("memory.json"));
     }
     List<RunResult> results = new ArrayList<>();
-    for (Class<?> benchmark : List.of(HerdBenchmark.class, AsyncThroughputBenchmark.class, BlockingThroughputBenchmark.class)) {
+    for (Class<?> benchmark : List.of(HerdBenchmark.class, AsyncThroughputBenchmark.class, BlockingThroughputBenchmark.class,
+        ClusterHerdBenchmark.class)) {
       if (include.matcher(benchmark.getSimpleName()).find()) {
         results.addAll(new Runner(options(benchmark, quick, profiler).build()).run());
       }
@@ -68,7 +69,7 @@ public final class BenchMain {
   }
 
   /**
-   * Iterations: the herd is one shot per iteration (its callers are parked before each) and needs
+   * Iterations: the herds are one shot per iteration (their callers are parked before each) and need
    * many to warm up; the throughput scenarios run for a fixed time per iteration (their JIT warm-up
    * takes a few hundred thousand calls).
    */
@@ -78,7 +79,7 @@ public final class BenchMain {
       .jvmArgs(JMH_JVM_OPTIONS)
       .shouldFailOnError(true)
       .forks(quick ? 1 : 2);
-    if (benchmark == HerdBenchmark.class) {
+    if (benchmark == HerdBenchmark.class || benchmark == ClusterHerdBenchmark.class) {
       options.warmupIterations(quick ? 100 : 200).measurementIterations(quick ? 50 : 100);
     } else {
       TimeValue time = TimeValue.seconds(quick ? 1 : 2);
