@@ -342,14 +342,30 @@ public final class ClusterRouter {
           String owner = join.owner;
           String token = ar.result().headers().get(TOKEN);
           request.start(flights, flight).onComplete(result -> {
-            outcome.handle(result);
-            report(owner, token, result);
+            if (context.inThread()) {
+              finish(owner, token, result, outcome);
+            } else {
+              context.runOnContext(v -> finish(owner, token, result, outcome));
+            }
           });
         } else {
           outcome.handle(decode(ar.result()));
         }
       });
       return outcome.future();
+    }
+
+    /**
+     * Ends the led flight on the verticle's event loop, whatever thread completed the function: the
+     * outcome goes to the owner first, so that the other nodes' callers are not kept waiting while
+     * this node's callers are answered.
+     */
+    private void finish(String owner, String token, AsyncResult<Object> result, Promise<Object> outcome) {
+      try {
+        report(owner, token, result);
+      } finally {
+        outcome.handle(result);
+      }
     }
 
     /**

@@ -4,8 +4,10 @@ import dev.singleflight.RemoteFlightException;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
@@ -98,6 +100,44 @@ class ClusterTest {
       assertEquals(value, await(call));
     }
     assertEquals(1, runs.get());
+  }
+
+  @Test
+  void aFunctionCompletedOnAPlainThreadIsReportedFromTheLeadersEventLoop() throws Exception {
+    Promise<String> gate = Promise.promise();
+    CountDownLatch called = new CountDownLatch(1);
+    AtomicInteger runs = new AtomicInteger();
+    List<Boolean> reportSentOnEventLoop = new CopyOnWriteArrayList<>();
+    Handler<DeliveryContext<Object>> reports = delivery -> {
+      // The leader's report to the owner; the owner's answers to the other nodes carry its headers too.
+      if ("result".equals(delivery.message().headers().get("singleflight-op"))
+        && delivery.message().address().startsWith(SingleFlightOptions.DEFAULT_ADDRESS + ".node.")) {
+        reportSentOnEventLoop.add(Context.isOnEventLoopThread());
+      }
+      delivery.next();
+    };
+    cluster.nodes().forEach(node -> node.eventBus().addOutboundInterceptor(reports));
+    try {
+      expect("join", NODES);
+      List<Future<String>> calls = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        calls.add(proxy(i % NODES).flightAsync("plain-thread", () -> {
+          runs.incrementAndGet();
+          called.countDown();
+          return gate.future();
+        }));
+      }
+      awaitExpected();
+      awaitLatch(called);
+      gate.complete("done");
+      for (Future<String> call : calls) {
+        assertEquals("done", await(call));
+      }
+      assertEquals(1, runs.get());
+      assertEquals(List.of(true), reportSentOnEventLoop);
+    } finally {
+      cluster.nodes().forEach(node -> node.eventBus().removeOutboundInterceptor(reports));
+    }
   }
 
   @Test
