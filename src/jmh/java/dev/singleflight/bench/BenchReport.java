@@ -29,6 +29,7 @@ public final class BenchReport {
   private static final String HERD = "HerdBenchmark";
   private static final String ASYNC = "AsyncThroughputBenchmark";
   private static final String BLOCKING = "BlockingThroughputBenchmark";
+  private static final String CLUSTER_HERD = "ClusterHerdBenchmark";
 
   /** The figures charted, one panel per scenario, in the order of the chart. */
   private static final List<Panel> PANELS = List.of(
@@ -64,7 +65,11 @@ public final class BenchReport {
       series("async: event bus, 1 consumer", cpu(async("eventBus", 1)), false),
       series("async: event bus, 2 consumers", cpu(async("eventBus", 2)), false),
       series("blocking: SingleFlight", cpu(blocking("singleFlight")), true),
-      series("blocking: consumer with executeBlocking", cpu(blocking("executeBlocking")), false))));
+      series("blocking: consumer with executeBlocking", cpu(blocking("executeBlocking")), false))),
+    new Panel("6. Herd fan-out, 10 000 callers on Vert.x contexts, clustered", "us", false, List.of(), List.of(
+      series("clustered, 3 nodes, callers spread evenly", clusterHerd(3), true),
+      series("clustered, 1 node", clusterHerd(1), true),
+      series("node-local (scenario 1)", herd("context", Herd.SINGLE_FLIGHT), true))));
 
   /** The scenarios against their targets, the rows of the main table. */
   private static final List<Line> LINES = List.of(
@@ -91,7 +96,11 @@ public final class BenchReport {
     new Line("5. Scenario 3 with 2 instances (baseline: 1 instance)", "ops/s",
       async("singleFlight", 2), async("singleFlight", 1), "SingleFlight, 1 instance", Target.ratioAbove(1.0)),
     new Line("5. (context) event bus with 2 consumers (baseline: 1)", "ops/s",
-      async("eventBus", 2), async("eventBus", 1), "event bus, 1 consumer", null));
+      async("eventBus", 2), async("eventBus", 1), "event bus, 1 consumer", null),
+    new Line("6. Herd fan-out over 3 clustered nodes (baseline: the herd on 1 node)", "us",
+      clusterHerd(3), clusterHerd(1), "1 node", null),
+    new Line("6. (context) clustered on 1 node (baseline: node-local, scenario 1)", "us",
+      clusterHerd(1), herd("context", Herd.SINGLE_FLIGHT), "node-local", null));
 
   private BenchReport() {
   }
@@ -125,6 +134,10 @@ public final class BenchReport {
 
   private static Figure herd(String callers, String contender) {
     return new Figure(HERD + " callers=" + callers + " contender=" + contender, "median of the shots");
+  }
+
+  private static Figure clusterHerd(int nodes) {
+    return new Figure(CLUSTER_HERD + " nodes=" + nodes, "median of the shots");
   }
 
   private static Figure memory(String contender, String callers, boolean timeout) {
@@ -377,6 +390,14 @@ public final class BenchReport {
         (c) is `eventBus().request` to a consumer that replies at once, (d) a consumer that runs the same
         `Callable` with `executeBlocking(fn, false)` and replies. `instances` is the instance count of the
         deployment, of `SingleFlightVerticle` or of the consumer's verticle.
+      - Herd over a cluster (scenario 6, `ClusterHerdBenchmark`): as scenario 1 with callers on Vert.x contexts, but
+        the `SingleFlightVerticle`s have `clustered=true` and run on the nodes of a real Hazelcast cluster in the
+        benchmark's JVM (TCP-IP join on 127.0.0.1, as the cluster tests start it). `nodes=3`: the 10 000 callers are
+        spread evenly over 3 nodes, one event-loop context each; the node that leads runs the function and reports to
+        the key's owner (one of the 3, by the key's hash), which answers the other two nodes, and each node answers its
+        callers. `nodes=1`: the same herd on a cluster of one node. Before each shot every node's join waits at the
+        owner and the function was called; each iteration checks that it ran exactly once in the cluster. The three
+        nodes share the machine's 2 cores, so this is the cost of the cluster's messages and encoding, not a network's.
       - Vert.x runs with its default options (2 × cores event loops, 20 worker threads).
 
       """);
@@ -388,12 +409,12 @@ public final class BenchReport {
     return """
       ## Benchmarks
 
-      JMH benchmarks of the five scenarios of `docs/bench/RESULTS.md`, with their baselines (a hand-rolled
+      JMH benchmarks of the six scenarios of `docs/bench/RESULTS.md`, with their baselines (a hand-rolled
       `ConcurrentHashMap` of futures, Caffeine's `AsyncCache`, a raw event-bus request/reply, a consumer with
-      `executeBlocking`). Run them, from the project's directory:
+      `executeBlocking`, and for the clustered herd the same herd on one node). Run them, from the project's directory:
 
       ```
-      mvn -B -Pbench test-compile exec:exec@run                      # about 7 minutes on 2 cores
+      mvn -B -Pbench test-compile exec:exec@run                      # about 8 minutes on 2 cores
       mvn -B -Pbench test-compile exec:exec@run -Dbench.quick=true   # about 2 minutes, wider error
       ```
 
@@ -404,14 +425,15 @@ public final class BenchReport {
 
       ```
       mvn -B -Pbench test-compile exec:exec@chart                    # from target/bench
-      mvn -B -Pbench test-compile exec:exec@chart \\
-        -Dbench.runs=docs/bench/data/run-1,docs/bench/data/run-2,docs/bench/data/run-3
+      mvn -B -Pbench test-compile exec:exec@chart -Dbench.runs=docs/bench/data/current
       ```
 
-      The second command remakes the committed files from the three runs kept in `docs/bench/data/`. The default
-      build (`mvn test`) neither compiles nor runs any of this. A new scenario (the clustered one, say) is a JMH
-      class in `src/jmh/java/dev/singleflight/bench`, listed in `BenchMain`, with its figures added to the
-      panels and lines of `BenchReport`.
+      The second command remakes the committed files from the run kept in `docs/bench/data/current`
+      (`docs/bench/data/after` is the run [docs/bench/ANALYSIS.md](docs/bench/ANALYSIS.md) speaks of, made before
+      scenario 6 existed; the three runs in `docs/bench/data/run-*` were made before the fan-out and plain-thread
+      changes that it proposed). The default build (`mvn test`) neither compiles nor runs any of this. A new
+      scenario is a JMH class in `src/jmh/java/dev/singleflight/bench`, listed in `BenchMain`, with its figures
+      added to the panels and lines of `BenchReport`.
 
       """ + "Measured on " + machine(runs) + ", " + dates(runs) + ", " + runs.size() + (runs.size() == 1 ? " run" : " runs")
       + " (mean, and the range of the runs in parentheses):\n\n"
