@@ -414,7 +414,7 @@ public final class BenchReport {
       `executeBlocking`, and for the clustered herd the same herd on one node). Run them, from the project's directory:
 
       ```
-      mvn -B -Pbench test-compile exec:exec@run                      # about 8 minutes on 2 cores
+      mvn -B -Pbench test-compile exec:exec@run                      # about 7 minutes on 2 cores
       mvn -B -Pbench test-compile exec:exec@run -Dbench.quick=true   # about 2 minutes, wider error
       ```
 
