@@ -19,8 +19,12 @@ import java.util.concurrent.TimeoutException;
  * One execution in flight for a key, and the callers waiting for it.
  *
  * <p>Only touched on the verticle's event loop. Each caller is its promise; the flight completes
- * every promise with the same result or failure, once. Callers with a timeout are also kept in
- * deadline order, served by one timer per flight set for the earliest deadline, not one per caller.
+ * every promise with the same result or failure, once, each in isolation: a caller whose handler
+ * throws does not keep the others from theirs. Callers with a timeout are also kept in deadline
+ * order, served by one timer per flight set for the earliest deadline, not one per caller. A caller
+ * whose timeout elapsed is dropped from the waiters once they hold as many such callers as waiting
+ * ones, so that it costs nothing once answered: the waiters never hold more than twice the callers
+ * still waiting (plus a few), and {@code maxWaiters} bounds memory, not only a count.
  */
 final class Flight {
 
@@ -28,9 +32,12 @@ final class Flight {
   private final FlightMap owner;
   /** {@link System#nanoTime()} at start, kept only for metrics. */
   final long startNanos;
+  /** Callers that joined, less those that left and were dropped since. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
   /** Callers still waiting: the waiters less those whose timeout elapsed. */
   private int waiting;
+  /** Below this many waiters, callers that left are not worth dropping. */
+  private static final int COMPACT_FROM = 16;
   private PriorityQueue<TimedWaiter> deadlines;
   private long deadlineTimer = -1;
   private long timerDeadline;
@@ -143,11 +150,22 @@ final class Flight {
     });
   }
 
+  /**
+   * Completes one waiter. A handler of the waiter that throws (one that replies to a JSON requester
+   * runs right here) is reported to the current context, and the other waiters are still served.
+   */
   private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
-    if (outcome.succeeded()) {
-      waiter.tryComplete(outcome.result());
-    } else {
-      waiter.tryFail(outcome.cause());
+    try {
+      if (outcome.succeeded()) {
+        waiter.tryComplete(outcome.result());
+      } else {
+        waiter.tryFail(outcome.cause());
+      }
+    } catch (Throwable t) {
+      ContextInternal current = ContextInternal.current();
+      if (current != null) {
+        current.reportException(t);
+      }
     }
   }
 
@@ -194,12 +212,32 @@ final class Flight {
       if (!next.promise.future().isComplete()) {
         waiting--;
         owner.waiterLeft(this);
-        next.promise.fail(new TimeoutException(
-          "single-flight call for key '" + key + "' timed out; the flight goes on for other callers"));
+        next.promise.fail(new CallerTimeoutException(key));
       }
     }
-    if (next != null && !done) {
+    if (done) {
+      return;
+    }
+    if (waiters.size() >= COMPACT_FROM && waiters.size() - waiting >= waiting) {
+      waiters.removeIf(waiter -> waiter.future().isComplete());
+    }
+    if (next != null) {
       arm(next.deadline);
+    }
+  }
+
+  /**
+   * The failure of a caller whose own timeout elapsed. Without a stack trace: it says only which key
+   * timed out, and a herd of timed-out callers would otherwise each carry one.
+   */
+  private static final class CallerTimeoutException extends TimeoutException {
+    CallerTimeoutException(String key) {
+      super("single-flight call for key '" + key + "' timed out; the flight goes on for other callers");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
     }
   }
 }

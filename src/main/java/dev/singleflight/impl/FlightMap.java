@@ -92,9 +92,11 @@ public final class FlightMap {
       flight.join(waiter, timed, deadline);
       return;
     }
-    if (options.getMaxInFlight() > 0 && flights.size() >= options.getMaxInFlight()) {
-      waiter.tryFail(new RejectedExecutionException(
-        flights.size() + " keys are in flight, the most maxInFlight allows; key '" + key + "' was refused"));
+    // Forgotten flights still run: they count, or forget-and-call would run without bound.
+    int running = flights.size() + forgotten.size();
+    if (options.getMaxInFlight() > 0 && running >= options.getMaxInFlight()) {
+      waiter.tryFail(new RejectedExecutionException(running + " flights are running (" + forgotten.size()
+        + " of them forgotten), the most maxInFlight allows; key '" + key + "' was refused"));
       return;
     }
     if (metrics != null) {
@@ -112,7 +114,7 @@ public final class FlightMap {
     }
     starting = true;
     try {
-      work.start(this, started).onComplete(outcome -> {
+      start(work, started).onComplete(outcome -> {
         if (starting || !context.inThread()) {
           // Ends in a task of its own, after the calls already queued: they were made before the
           // outcome arrived, so they join this flight rather than start another.
@@ -123,6 +125,18 @@ public final class FlightMap {
       });
     } finally {
       starting = false;
+    }
+  }
+
+  /**
+   * Starts {@code work}: whatever it throws (a downstream body without a codec, say) is its outcome,
+   * so that the flight, already in the map, ends and frees its key.
+   */
+  private Future<Object> start(Work work, Flight flight) {
+    try {
+      return work.start(this, flight);
+    } catch (Throwable t) {
+      return Future.failedFuture(t);
     }
   }
 
