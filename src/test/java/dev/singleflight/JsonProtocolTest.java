@@ -151,8 +151,8 @@ class JsonProtocolTest extends FlightTestBase {
       Arguments.of(new JsonObject().put("key", "k"), "flight", "address must be a non-empty string"),
       Arguments.of(valid.copy().put("address", 7), null, "address must be a non-empty string"),
       Arguments.of(valid.copy().put("address", ""), null, "address must be a non-empty string"),
-      Arguments.of(valid.copy().put("timeout", "soon"), null, "timeout must be a positive number"),
-      Arguments.of(valid.copy().put("timeout", -5), null, "timeout must be a positive number"),
+      Arguments.of(valid.copy().put("timeout", "soon"), null, "timeout must be a positive whole number"),
+      Arguments.of(valid.copy().put("timeout", -5), null, "timeout must be a positive whole number"),
       Arguments.of(valid, "fly", "unknown action 'fly'"),
       Arguments.of(new JsonObject(), "forget", "key must be a non-empty string"));
   }
@@ -250,7 +250,7 @@ class JsonProtocolTest extends FlightTestBase {
     Future<Object> jsonCall = jsonFlight("k", null);
     barrier();
     gate.release.countDown();
-    assertFailure(500, "has no event-bus codec", failureOf(jsonCall));
+    assertFailure(500, "cannot be sent: No message codec", failureOf(jsonCall));
   }
 
   @Test

@@ -8,24 +8,24 @@ import io.vertx.core.eventbus.Message;
 /**
  * The work of a JSON-protocol flight: one event-bus request to the real service. Its outcome is the
  * reply body, or Vert.x's own {@link io.vertx.core.eventbus.ReplyException} (the service's failure,
- * no handlers, or a timeout).
+ * no handlers, or a timeout). A body without an event-bus codec throws while starting.
  */
 final class DownstreamRequest implements Work {
 
   private final EventBus eventBus;
   private final String address;
   private final Object body;
-  private final long timeoutMillis;
+  private final DeliveryOptions delivery;
 
-  DownstreamRequest(EventBus eventBus, String address, Object body, long timeoutMillis) {
+  DownstreamRequest(EventBus eventBus, String address, Object body, DeliveryOptions delivery) {
     this.eventBus = eventBus;
     this.address = address;
     this.body = body;
-    this.timeoutMillis = timeoutMillis;
+    this.delivery = delivery;
   }
 
   @Override
   public Future<Object> start(FlightMap flights, Flight flight) {
-    return eventBus.request(address, body, new DeliveryOptions().setSendTimeout(timeoutMillis)).map(Message::body);
+    return eventBus.request(address, body, delivery).map(Message::body);
   }
 }
