@@ -74,23 +74,42 @@ public class SingleFlightVerticle extends VerticleBase {
   /**
    * Registers the verticle at its address.
    *
-   * @return a Future completed once the verticle takes calls; failed when the config is invalid
+   * @return a Future completed once the verticle takes calls; failed when the config is invalid or
+   * the verticle cannot listen, after releasing whatever it had taken (worker pool, gauges, addresses)
    */
   @Override
   public Future<?> start() {
+    Future<?> started;
+    try {
+      started = tryStart();
+    } catch (RuntimeException e) {
+      started = Future.failedFuture(e);
+    }
+    return started.recover(failure -> {
+      if (group != null) {
+        // The other instances of the deployment wait for this one to listen: they fail too.
+        group.instanceListening(Future.failedFuture(failure));
+      }
+      return release().transform(released -> Future.failedFuture(failure));
+    });
+  }
+
+  private Future<?> tryStart() {
     options = givenOptions != null ? givenOptions : new SingleFlightOptions(config());
     LocalCodec.registerOn(vertx);
     group = InstanceGroup.of(deploymentID(), context.getInstanceCount(), options);
     index = group.join();
+    ClusterManager clusterManager = options.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
+    if (clusterManager != null) {
+      checkClusterable();
+    }
     if (options.getWorkerPoolName() != null) {
       workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), group);
     flights = new FlightMap((ContextInternal) context, options, metrics, workers);
-    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options.getAllowedAddresses());
-    ClusterManager clusterManager = options.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
     if (clusterManager != null) {
-      checkClusterable();
       cluster = new ClusterRouter((ContextInternal) context, clusterManager, options, flights, jsonProtocol, metrics);
       return listen(cluster.nodeAddress(), false, cluster::handleNodeMessage, ClusterRouter::retryElsewhere)
         .compose(v -> listen(options.getAddress(), false, this::handle, this::discard));
@@ -115,22 +134,29 @@ public class SingleFlightVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    return release();
+  }
+
+  /**
+   * Releases what the verticle took, whatever point its start reached: fails every waiting caller,
+   * stops the cluster's part, removes the gauges, unregisters, closes the worker pool.
+   */
+  private Future<Void> release() {
     if (group != null) {
       group.leave();
-    }
-    if (flights == null) {
-      // start() failed early: nothing was registered.
-      return Future.succeededFuture();
     }
     if (cluster != null) {
       cluster.close();
     }
-    flights.close();
+    if (flights != null) {
+      flights.close();
+    }
     List<Future<Void>> unregistered = new ArrayList<>();
     for (MessageConsumer<Object> consumer : consumers) {
       unregistered.add(consumer.unregister());
     }
-    Future<?> all = Future.join(unregistered);
+    consumers.clear();
+    Future<Void> all = Future.join(unregistered).mapEmpty();
     return workers == null ? all : all.eventually(workers::close);
   }
 

@@ -86,6 +86,7 @@ public final class ClusterRouter {
   private final ContextInternal context;
   private final EventBus eventBus;
   private final String address;
+  private final long maxTimeout;
   private final String nodeId;
   private final ClusterManager clusterManager;
   private final FlightMap flights;
@@ -101,6 +102,7 @@ public final class ClusterRouter {
     this.context = context;
     this.eventBus = context.owner().eventBus();
     this.address = options.getAddress();
+    this.maxTimeout = options.getMaxTimeout();
     this.clusterManager = clusterManager;
     this.nodeId = clusterManager.getNodeId();
     this.flights = flights;
@@ -243,10 +245,10 @@ public final class ClusterRouter {
       all.addAll(headers);
     }
     all.set(OP, op).set(KEY, key).set(NODE, nodeId);
-    // A forwarded JSON flight waits as long as its downstream request may take, with a margin.
-    long timeout = body instanceof JsonObject json && json.getValue("timeout") instanceof Number ms
-      ? Math.max(ms.longValue(), DeliveryOptions.DEFAULT_TIMEOUT) + DeliveryOptions.DEFAULT_TIMEOUT
-      : 2 * DeliveryOptions.DEFAULT_TIMEOUT;
+    // A forwarded JSON flight waits as long as its downstream request may take, with a margin; the
+    // downstream timeout is capped at maxTimeout (at most Integer.MAX_VALUE), so the sum cannot overflow.
+    long downstream = body instanceof JsonObject json ? JsonProtocol.downstreamTimeout(json.getValue("timeout"), maxTimeout) : 0;
+    long timeout = Math.max(downstream, DeliveryOptions.DEFAULT_TIMEOUT) + DeliveryOptions.DEFAULT_TIMEOUT;
     RemoteCall call = new RemoteCall(key, body, all, timeout);
     send(call, RETRIES);
     return call.reply.future();
@@ -262,7 +264,16 @@ public final class ClusterRouter {
     int attempt = ++call.attempt;
     pending.add(call);
     DeliveryOptions options = new DeliveryOptions().setHeaders(call.headers).setSendTimeout(call.timeout);
-    eventBus.request(nodeAddress(call.owner), call.body, options).onComplete(ar -> {
+    Future<Message<Object>> sent;
+    try {
+      sent = eventBus.request(nodeAddress(call.owner), call.body, options);
+    } catch (RuntimeException cannotSend) {
+      // A body without a codec: the call fails here, and the flight waiting for it ends.
+      pending.remove(call);
+      call.reply.tryFail(cannotSend);
+      return;
+    }
+    sent.onComplete(ar -> {
       if (attempt != call.attempt) {
         return;
       }

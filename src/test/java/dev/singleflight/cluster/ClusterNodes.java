@@ -4,9 +4,13 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -38,8 +42,11 @@ public final class ClusterNodes implements AutoCloseable {
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
   private final List<Integer> ports = new ArrayList<>();
+  /** The registry of every node's Micrometer metrics, or {@code null} for nodes without metrics. */
+  private final MeterRegistry registry;
 
-  private ClusterNodes(int count) throws IOException {
+  private ClusterNodes(int count, MeterRegistry registry) throws IOException {
+    this.registry = registry;
     for (int i = 0; i < count; i++) {
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         ports.add(socket.getLocalPort());
@@ -49,7 +56,15 @@ public final class ClusterNodes implements AutoCloseable {
 
   /** Starts {@code count} nodes, one after the other, and waits until each sees them all. */
   public static ClusterNodes start(int count) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(count);
+    return start(count, null);
+  }
+
+  /**
+   * Starts {@code count} nodes whose Micrometer metrics go to {@code registry} ({@code null}: no
+   * metrics), and waits until each sees them all.
+   */
+  public static ClusterNodes start(int count, MeterRegistry registry) throws Exception {
+    ClusterNodes cluster = new ClusterNodes(count, registry);
     try {
       for (int i = 0; i < count; i++) {
         cluster.add(i);
@@ -79,7 +94,12 @@ public final class ClusterNodes implements AutoCloseable {
     }
     VertxOptions options = new VertxOptions()
       .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
-    Vertx vertx = await(Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(config)).buildClustered());
+    VertxBuilder builder = Vertx.builder();
+    if (registry != null) {
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName(clusterName + "-" + index));
+      builder.withMetrics(new MicrometerMetricsFactory(registry));
+    }
+    Vertx vertx = await(builder.with(options).withClusterManager(new HazelcastClusterManager(config)).buildClustered());
     nodes.add(vertx);
     return vertx;
   }
