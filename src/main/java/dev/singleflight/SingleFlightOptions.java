@@ -292,17 +292,18 @@ public class SingleFlightOptions {
     return this;
   }
 
-  /** @return the most keys in flight at once; 0 (the default) is unlimited */
+  /** @return the most flights running at once, forgotten ones included; 0 (the default) is unlimited */
   public int getMaxInFlight() {
     return maxInFlight;
   }
 
   /**
-   * Limits the keys in flight at once. A call that would start one more flight fails at once with a
-   * {@link java.util.concurrent.RejectedExecutionException} (503 in the JSON protocol); calls joining
-   * a running flight are not affected.
+   * Limits the flights running at once: those of keys in flight, and those that were forgotten but
+   * still run (so that forget-and-call cannot start executions without bound). A call that would
+   * start one more flight fails at once with a {@link java.util.concurrent.RejectedExecutionException}
+   * (503 in the JSON protocol); calls joining a running flight are not affected.
    *
-   * @param maxInFlight keys, 0 (the default) for no limit
+   * @param maxInFlight flights, 0 (the default) for no limit
    * @return this, for chaining
    * @throws IllegalArgumentException when negative
    */

@@ -190,7 +190,7 @@ public final class ClusterRouter {
 
   private static void relay(Message<Object> message, AsyncResult<Message<Object>> reply) {
     if (reply.succeeded()) {
-      message.reply(reply.result().body());
+      JsonProtocol.reply(message, reply.map(Message::body));
     } else if (reply.cause() instanceof ReplyException failure && failure.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
       message.fail(failure.failureCode(), failure.getMessage());
     } else {
