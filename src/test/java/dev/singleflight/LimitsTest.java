@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -155,18 +156,38 @@ class LimitsTest extends FlightTestBase {
   }
 
   @Test
-  void beyondMaxWaitersACallerIsRejectedAtOnce() throws Exception {
+  void beyondMaxWaitersACallerIsRejectedAtOnceWhileTheAdmittedOnesGetTheResult() throws Exception {
     redeploy(new SingleFlightOptions().setMaxWaiters(3));
     Gate<String> gate = new Gate<>("value");
-    Future<String> first = flights.flight("k", gate);
-    flights.flight("k", gate);
-    flights.flight("k", gate);
+    List<Future<String>> admitted = List.of(flights.flight("k", gate), flights.flight("k", gate), flights.flight("k", gate));
     Throwable rejected = failureOf(flights.flight("k", gate));
     assertInstanceOf(RejectedExecutionException.class, rejected);
     assertTrue(rejected.getMessage().contains("maxWaiters"), rejected.getMessage());
     assertFailure(503, "maxWaiters", failureOf(jsonFlight("k", "any.service")));
     gate.release.countDown();
-    assertEquals("value", await(first));
+    for (Future<String> call : admitted) {
+      assertEquals("value", await(call));
+    }
+    assertEquals(1, gate.runs.get());
+  }
+
+  @Test
+  void maxWaitersIsCountedPerKeySoAFullKeyDoesNotRefuseCallersOfAnother() throws Exception {
+    redeploy(new SingleFlightOptions().setMaxWaiters(2));
+    Gate<String> fullGate = new Gate<>("full");
+    List<Future<String>> full = List.of(flights.flight("full", fullGate), flights.flight("full", fullGate));
+    assertInstanceOf(RejectedExecutionException.class, failureOf(flights.flight("full", fullGate)));
+    Gate<String> otherGate = new Gate<>("other");
+    List<Future<String>> other = List.of(flights.flight("other", otherGate), flights.flight("other", otherGate));
+    assertInstanceOf(RejectedExecutionException.class, failureOf(flights.flight("other", otherGate)));
+    otherGate.release.countDown();
+    for (Future<String> call : other) {
+      assertEquals("other", await(call));
+    }
+    fullGate.release.countDown();
+    for (Future<String> call : full) {
+      assertEquals("full", await(call));
+    }
   }
 
   // maxKeyLength
