@@ -57,18 +57,30 @@ class LifecycleTest extends FlightTestBase {
   }
 
   @Test
-  void callersRacingAnUndeployEachGetAValueOrAFailure() throws Exception {
+  void callersRacingAnUndeployEachGetAValueOrAFailureSayingTheVerticleIsGone() throws Exception {
     List<Future<Integer>> calls = new ArrayList<>();
     AtomicInteger runs = new AtomicInteger();
+    Future<?> undeployed = null;
     for (int i = 0; i < 2_000; i++) {
       calls.add(flights.flight("k" + (i % 50), runs::incrementAndGet));
       if (i == 1_000) {
-        vertx.undeploy(deploymentId);
+        undeployed = vertx.undeploy(deploymentId);
       }
     }
+    await(undeployed);
     for (Future<Integer> call : calls) {
-      call.toCompletionStage().toCompletableFuture().handle((v, e) -> v).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      await(call.otherwiseEmpty());
+      if (call.succeeded()) {
+        assertTrue(call.result() >= 1 && call.result() <= runs.get(), "not a run's value: " + call.result());
+      } else {
+        Throwable failure = call.cause();
+        boolean stopped = failure instanceof IllegalStateException && failure.getMessage().contains("undeployed");
+        boolean gone = failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
+        assertTrue(stopped || gone, "unexpected failure: " + failure);
+      }
     }
+    ReplyException afterwards = assertInstanceOf(ReplyException.class, failureOf(flights.flight("k0", runs::incrementAndGet)));
+    assertEquals(ReplyFailure.NO_HANDLERS, afterwards.failureType());
   }
 
   @Test
