@@ -53,6 +53,31 @@ class LimitsTest extends FlightTestBase {
   }
 
   @Test
+  void aResultArrivingAfterMaxFlightTimeReachesNobodyNotEvenTheKeysNextFlight() throws Exception {
+    // Long enough for the next flight to run its course in a few event-bus round trips.
+    redeploy(new SingleFlightOptions().setMaxFlightTime(2_000));
+    Promise<String> late = Promise.promise();
+    Future<String> timedOut = flights.flightAsync("k", late::future);
+    assertInstanceOf(TimeoutException.class, failureOf(timedOut));
+    Promise<String> current = Promise.promise();
+    Future<String> next = flights.flightAsync("k", current::future);
+    barrier();
+    // Its listener runs on this thread and hands it to the verticle's event loop, ahead of the barrier.
+    late.complete("late");
+    barrier();
+    AtomicInteger thirdRuns = new AtomicInteger();
+    Future<String> joiner = flights.flightAsync("k", () -> {
+      thirdRuns.incrementAndGet();
+      return Future.succeededFuture("third");
+    });
+    barrier();
+    current.complete("fresh");
+    assertEquals("fresh", await(next));
+    assertEquals("fresh", await(joiner));
+    assertEquals(0, thirdRuns.get(), "the late result ended the key's next flight");
+  }
+
+  @Test
   void aJsonFlightRunningLongerThanMaxFlightTimeIs504() throws Exception {
     redeploy(new SingleFlightOptions().setMaxFlightTime(50));
     vertx.eventBus().consumer("silent.service", message -> { });
