@@ -1,6 +1,7 @@
 package dev.singleflight;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -16,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -126,6 +129,29 @@ class CallerTest extends FlightTestBase {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** The promise {@link FlightTestBase#barrier()} stands on. */
+  @Test
+  void callsFromOneThreadAreHandledInTheOrderSentAndAForgetSentAfterThemIsAnsweredAfterThem() throws Exception {
+    // Appended on the verticle's event loop: an async function runs there when its call is handled.
+    List<Integer> handled = Collections.synchronizedList(new ArrayList<>());
+    Promise<Integer> held = Promise.promise();
+    List<Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      int sent = i;
+      calls.add(flights.flightAsync("order-" + i, () -> {
+        handled.add(sent);
+        return held.future();
+      }));
+    }
+    await(flights.forget("sent after them"));
+    List<Integer> handledWhenTheForgetWasAnswered = List.copyOf(handled);
+    held.complete(0);
+    assertEquals(IntStream.range(0, 1_000).boxed().toList(), handledWhenTheForgetWasAnswered);
+    for (Future<Integer> call : calls) {
+      assertEquals(0, await(call));
     }
   }
 
