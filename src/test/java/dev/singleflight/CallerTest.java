@@ -1,5 +1,6 @@
 package dev.singleflight;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -60,6 +61,21 @@ class CallerTest extends FlightTestBase {
     CallingVerticle caller = new CallingVerticle(true);
     await(vertx.deployVerticle(caller));
     assertTrue(caller.sameContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aPlainThreadCallersFutureCompletesOnAnEventLoopThreadOfTheVertxInstance() throws Exception {
+    Gate<String> gate = new Gate<>("value");
+    Future<String> call = flights.flight("k", gate);
+    CompletableFuture<String> completedOn = new CompletableFuture<>();
+    call.onComplete(ar -> {
+      Context context = Vertx.currentContext();
+      boolean eventLoop = Context.isOnEventLoopThread() && context != null && context.owner() == vertx;
+      completedOn.complete(eventLoop ? "an event loop" : Thread.currentThread().getName());
+    });
+    gate.release.countDown();
+    assertEquals("an event loop", completedOn.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals("value", call.result());
   }
 
   /** A verticle that makes {@code calls} calls of one key and counts those completed on its own context. */
