@@ -239,6 +239,23 @@ class JsonProtocolTest extends FlightTestBase {
   }
 
   @Test
+  void aProxyCallerJoinsAJsonFlightOfTheSameKeyAndGetsTheDownstreamReplyWithoutRunningItsFunction() throws Exception {
+    deployService();
+    Future<Object> jsonCall = jsonFlight("k", null);
+    AtomicInteger runs = new AtomicInteger();
+    Future<JsonObject> proxyCall = flights.flight("k", () -> {
+      runs.incrementAndGet();
+      return new JsonObject().put("from", "proxy");
+    });
+    barrier();
+    assertEquals(1, received.size());
+    received.get(0).reply(new JsonObject().put("from", "service"));
+    assertEquals(new JsonObject().put("from", "service"), await(proxyCall));
+    assertEquals(new JsonObject().put("from", "service"), await(jsonCall));
+    assertEquals(0, runs.get());
+  }
+
+  @Test
   void aProxyFlightsResultWithoutACodecIs500ForJsonRequesters() throws Exception {
     Gate<Object> gate = new Gate<>(new Object() {
       @Override
