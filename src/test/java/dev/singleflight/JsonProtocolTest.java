@@ -1,9 +1,12 @@
 package dev.singleflight;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.impl.OutboundDeliveryContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -138,6 +141,38 @@ class JsonProtocolTest extends FlightTestBase {
     deployService();
     JsonObject body = new JsonObject().put("key", "k").put("address", SERVICE).put("timeout", 50);
     assertFailure(504, SERVICE, failureOf(request(body, "flight")));
+  }
+
+  /**
+   * Records the send timeout of each message sent to the service. The public {@link DeliveryContext}
+   * does not show it: Vert.x's outbound context holds the {@link DeliveryOptions} of the send.
+   */
+  Handler<DeliveryContext<Object>> recordingSendTimeoutsTo(List<Long> sendTimeouts) {
+    return delivery -> {
+      if (SERVICE.equals(delivery.message().address()) && delivery instanceof OutboundDeliveryContext<?> outbound) {
+        sendTimeouts.add(outbound.options.getSendTimeout());
+      }
+      delivery.next();
+    };
+  }
+
+  @Test
+  void aFlightWithoutATimeoutSendsItsDownstreamRequestWithVertxsDefaultOf30Seconds() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    assertEquals("answered", await(request(new JsonObject().put("key", "k").put("address", SERVICE), null)));
+    assertEquals(List.of(30_000L), sendTimeouts);
+  }
+
+  @Test
+  void aFlightsTimeoutIsTheSendTimeoutOfItsDownstreamRequest() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    JsonObject body = new JsonObject().put("key", "k").put("address", SERVICE).put("timeout", 1_234);
+    assertEquals("answered", await(request(body, null)));
+    assertEquals(List.of(1_234L), sendTimeouts);
   }
 
   static Stream<Arguments> malformedRequests() {
