@@ -31,7 +31,7 @@ class NodeLeavesTest {
 
   @BeforeEach
   void startCluster() throws Exception {
-    cluster = ClusterNodes.start(NODES);
+    cluster = ClusterNodes.startWithMetrics(NODES);
     messages = ClusterMessages.recordOn(cluster);
     for (Vertx node : cluster.nodes()) {
       await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
@@ -41,6 +41,12 @@ class NodeLeavesTest {
   @AfterEach
   void stopCluster() throws Exception {
     cluster.close();
+  }
+
+  /** @return the count of node {@code i}'s counter singleflight.cluster.moves */
+  double moves(int i) {
+    return cluster.registry(i).get("singleflight.cluster.moves")
+      .tag("address", SingleFlightOptions.DEFAULT_ADDRESS).counter().count();
   }
 
   /** @return which of {@code candidates} owns {@code key} when they are the only members */
@@ -129,5 +135,24 @@ class NodeLeavesTest {
     }
     // The owner hands the lead to node 1's join already waiting: no node joins again.
     assertEquals(Map.of(0, 1L, 1, 1L), messages.bySender("join", key));
+  }
+
+  @Test
+  void aFlightWhoseLeaderNodeLeftIsCountedAsAClusterMoveByItsOwner() throws Exception {
+    String key = keyOwnedBy(2);
+    CountDownLatch neverReleased = new CountDownLatch(1);
+    call(cluster.node(0), key, neverReleased, "from node 0");
+    messages.await("join", key, 1);
+    Future<String> follower = SingleFlight.createProxy(cluster.node(1)).flight(key, () -> "from node 1");
+    messages.await("join", key, 2);
+    assertEquals(0.0, moves(2));
+    cluster.closeNode(0);
+    try {
+      assertEquals("from node 1", await(follower));
+    } finally {
+      neverReleased.countDown();
+    }
+    assertEquals(1.0, moves(2));
+    assertEquals(0.0, moves(1));
   }
 }
