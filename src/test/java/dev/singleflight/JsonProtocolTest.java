@@ -1,9 +1,12 @@
 package dev.singleflight;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.impl.OutboundDeliveryContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -140,6 +143,38 @@ class JsonProtocolTest extends FlightTestBase {
     assertFailure(504, SERVICE, failureOf(request(body, "flight")));
   }
 
+  /**
+   * Records the send timeout of each message sent to the service. The public {@link DeliveryContext}
+   * does not show it: Vert.x's outbound context holds the {@link DeliveryOptions} of the send.
+   */
+  Handler<DeliveryContext<Object>> recordingSendTimeoutsTo(List<Long> sendTimeouts) {
+    return delivery -> {
+      if (SERVICE.equals(delivery.message().address()) && delivery instanceof OutboundDeliveryContext<?> outbound) {
+        sendTimeouts.add(outbound.options.getSendTimeout());
+      }
+      delivery.next();
+    };
+  }
+
+  @Test
+  void aFlightWithoutATimeoutSendsItsDownstreamRequestWithVertxsDefaultOf30Seconds() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    assertEquals("answered", await(request(new JsonObject().put("key", "k").put("address", SERVICE), null)));
+    assertEquals(List.of(30_000L), sendTimeouts);
+  }
+
+  @Test
+  void aFlightsTimeoutIsTheSendTimeoutOfItsDownstreamRequest() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    JsonObject body = new JsonObject().put("key", "k").put("address", SERVICE).put("timeout", 1_234);
+    assertEquals("answered", await(request(body, null)));
+    assertEquals(List.of(1_234L), sendTimeouts);
+  }
+
   static Stream<Arguments> malformedRequests() {
     JsonObject valid = new JsonObject().put("key", "k").put("address", SERVICE);
     return Stream.of(
@@ -236,6 +271,23 @@ class JsonProtocolTest extends FlightTestBase {
     assertEquals(new JsonObject().put("from", "proxy"), await(jsonCall));
     assertEquals(new JsonObject().put("from", "proxy"), await(proxyCall));
     assertTrue(received.isEmpty());
+  }
+
+  @Test
+  void aProxyCallerJoinsAJsonFlightOfTheSameKeyAndGetsTheDownstreamReplyWithoutRunningItsFunction() throws Exception {
+    deployService();
+    Future<Object> jsonCall = jsonFlight("k", null);
+    AtomicInteger runs = new AtomicInteger();
+    Future<JsonObject> proxyCall = flights.flight("k", () -> {
+      runs.incrementAndGet();
+      return new JsonObject().put("from", "proxy");
+    });
+    barrier();
+    assertEquals(1, received.size());
+    received.get(0).reply(new JsonObject().put("from", "service"));
+    assertEquals(new JsonObject().put("from", "service"), await(proxyCall));
+    assertEquals(new JsonObject().put("from", "service"), await(jsonCall));
+    assertEquals(0, runs.get());
   }
 
   @Test

@@ -109,6 +109,24 @@ class MetricsTest {
   }
 
   @Test
+  void aForgottenFlightStillRunningCountsAsInflightUntilItEnds() throws Exception {
+    FlightTestBase.Gate<String> forgotten = new FlightTestBase.Gate<>("old");
+    Future<String> oldCall = flights.flight("k", forgotten);
+    await(flights.forget("k"));
+    assertEquals(1.0, gauge("singleflight.inflight"));
+    FlightTestBase.Gate<String> current = new FlightTestBase.Gate<>("new");
+    Future<String> newCall = flights.flight("k", current);
+    barrier();
+    assertEquals(2.0, gauge("singleflight.inflight"));
+    forgotten.release.countDown();
+    assertEquals("old", await(oldCall));
+    assertEquals(1.0, gauge("singleflight.inflight"));
+    current.release.countDown();
+    assertEquals("new", await(newCall));
+    assertEquals(0.0, gauge("singleflight.inflight"));
+  }
+
+  @Test
   void failedExecutionsAreCountedUnderOutcomeFailure() throws Exception {
     failureOf(flights.flight("k", () -> {
       throw new IOException("down");

@@ -5,7 +5,6 @@ import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,14 +29,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterEdgesTest {
 
-  static final MeterRegistry registry = new SimpleMeterRegistry();
+  static MeterRegistry registry;
   static ClusterNodes cluster;
   static Vertx vertx;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ClusterNodes.start(1, registry);
+    cluster = ClusterNodes.startWithMetrics(1);
     vertx = cluster.node(0);
+    registry = cluster.registry(0);
     await(vertx.eventBus().consumer("echo.service", message -> message.reply(message.body())).completion());
   }
 
