@@ -86,6 +86,12 @@ class AdversarialTest extends FlightTestBase {
     assertEquals("echoed", await(json(flightTo("k", SERVICE).put("body", "echoed"))));
   }
 
+  @Test
+  void aMalformedRequestHoldingAValueThatDoesNotEncodeIs400() throws Exception {
+    JsonObject key = new JsonObject().put("inner", new NoCodec());
+    assertFailure(400, "key must be a non-empty string", failureOf(json(new JsonObject().put("key", key).put("address", SERVICE))));
+  }
+
   // 3. Flights addressed to the verticle itself
 
   @Test

@@ -6,9 +6,11 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,7 +34,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class JsonFuzzTest extends FlightTestBase {
 
   static final int REQUESTS = 5_000;
-  static final String[] ADDRESSES = {"echo.service", "failing.service", "silent.service", "nobody.home", "admin.secret"};
+  static final String OWN = SingleFlightOptions.DEFAULT_ADDRESS;
+  /** Services, an address nobody listens at, a forbidden one, and the verticle's own and internal ones. */
+  static final String[] ADDRESSES = {"echo.service", "failing.service", "silent.service", "nobody.home", "admin.secret",
+    OWN, OWN + ".instance-0", OWN + ".node.x", OWN + ".anything"};
+  /** Timeouts at the edges: huge, fractional, whole as a double, negative and beyond long. */
+  static final Object[] EDGE_TIMEOUTS = {1e19, Long.MAX_VALUE, 9.2e18, -1e19, Long.MIN_VALUE, 0.5, 1.5, 250.0, 1e-300,
+    new BigInteger("18446744073709551617"), Double.MAX_VALUE, 0, 1};
   static final String[] ACTIONS = {null, "flight", "forget", "FLIGHT", "", "delete", "flight "};
 
   final SplittableRandom random = new SplittableRandom(42);
@@ -73,15 +81,46 @@ class JsonFuzzTest extends FlightTestBase {
       object.put("address", random.nextInt(5) > 0 ? ADDRESSES[random.nextInt(ADDRESSES.length)] : randomValue(depth));
     }
     if (random.nextInt(3) == 0) {
-      object.put("timeout", random.nextInt(3) > 0 ? random.nextInt(-5, 200) : randomValue(depth));
+      int kind = random.nextInt(4);
+      object.put("timeout", kind == 0 ? randomValue(depth) : kind == 1 ? EDGE_TIMEOUTS[random.nextInt(EDGE_TIMEOUTS.length)]
+        : random.nextInt(-5, 200));
     }
     if (random.nextBoolean()) {
-      object.put("body", randomValue(depth));
+      // Now and then a body no event-bus codec can send downstream.
+      object.put("body", random.nextInt(20) == 0 ? new NoCodec() : randomValue(depth));
     }
     if (random.nextInt(5) == 0) {
       object.put(randomString(), randomValue(depth));
     }
     return object;
+  }
+
+  /** Passes the JSON copy of a request, as every Shareable does, but has no codec to go downstream. */
+  static final class NoCodec implements Shareable {
+    @Override
+    public String toString() {
+      return "NoCodec";
+    }
+  }
+
+  /** @return {@code value} as text; a JSON object holding a {@link NoCodec} does not encode */
+  static String printable(Object value) {
+    try {
+      return String.valueOf(value);
+    } catch (RuntimeException notJson) {
+      return "(a " + value.getClass().getSimpleName() + " holding a NoCodec)";
+    }
+  }
+
+  /** @return whether a JSON {@code timeout} is a positive whole number of milliseconds, as the README says */
+  static boolean isValidTimeout(Object timeout) {
+    if (timeout instanceof Integer || timeout instanceof Long) {
+      return ((Number) timeout).longValue() > 0;
+    }
+    if (timeout instanceof BigInteger big) {
+      return big.signum() > 0;
+    }
+    return timeout instanceof Double d && d > 0 && !d.isInfinite() && d == Math.rint(d);
   }
 
   /** What a requester gets: a reply and its body, or a failure and its code. */
@@ -96,11 +135,12 @@ class JsonFuzzTest extends FlightTestBase {
 
     @Override
     public String toString() {
-      return replied ? "reply " + body : "failure " + code;
+      return replied ? "reply " + printable(body) : "failure " + code;
     }
   }
 
-  static final List<Pattern> ALLOWED = List.of(Pattern.compile(".*\\.service"), Pattern.compile("nobody\\.home"));
+  static final List<Pattern> ALLOWED = List.of(Pattern.compile(".*\\.service"), Pattern.compile("nobody\\.home"),
+    Pattern.compile("singleflight\\..*"));
   static final int MAX_KEY_LENGTH = 64;
 
   /**
@@ -131,9 +171,12 @@ class JsonFuzzTest extends FlightTestBase {
       return Set.of(Outcome.failure(400));
     }
     Object timeout = request.getValue("timeout");
-    // The verticle takes whole milliseconds: a fraction below 1 is refused like 0.
-    if (timeout != null && !(timeout instanceof Number millis && millis.longValue() > 0)) {
+    if (timeout != null && !isValidTimeout(timeout)) {
       return Set.of(Outcome.failure(400));
+    }
+    if (address.equals(OWN) || address.startsWith(OWN + ".")) {
+      // Refused even though ALLOWED lets every address under "singleflight." through.
+      return Set.of(Outcome.failure(403));
     }
     if (ALLOWED.stream().noneMatch(pattern -> pattern.matcher(address).matches())) {
       return Set.of(Outcome.failure(403));
@@ -142,11 +185,15 @@ class JsonFuzzTest extends FlightTestBase {
       return Set.of(Outcome.failure(400));
     }
     Set<Outcome> asLeader = new HashSet<>();
-    switch (address) {
-      case "echo.service" -> asLeader.add(Outcome.reply(request.getValue("body")));
-      case "failing.service" -> asLeader.add(Outcome.failure(409));
-      case "silent.service" -> asLeader.add(Outcome.failure(504));
-      default -> asLeader.add(Outcome.failure(404));
+    if (request.getValue("body") instanceof NoCodec) {
+      asLeader.add(Outcome.failure(500));
+    } else {
+      switch (address) {
+        case "echo.service" -> asLeader.add(Outcome.reply(request.getValue("body")));
+        case "failing.service" -> asLeader.add(Outcome.failure(409));
+        case "silent.service" -> asLeader.add(Outcome.failure(504));
+        default -> asLeader.add(Outcome.failure(404));
+      }
     }
     if (timeout != null) {
       // A downstream timeout of a few milliseconds may elapse before even a quick service answers.
@@ -185,7 +232,7 @@ class JsonFuzzTest extends FlightTestBase {
         options.addHeader(randomString(), randomString());
       }
       MultiMap headers = options.getHeaders() != null ? options.getHeaders() : MultiMap.caseInsensitiveMultiMap();
-      sent.add(body + " with headers " + headers.entries());
+      sent.add(printable(body) + " with headers " + headers.entries());
       allowed.add(allowedOutcomes(body, headers));
       int index = i;
       vertx.eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, body, options).onComplete(ar -> {
@@ -213,7 +260,7 @@ class JsonFuzzTest extends FlightTestBase {
     assertEquals(REQUESTS, answered.get());
     Set<Outcome> met = new HashSet<>(List.of(outcomes));
     for (Outcome kind : List.of(Outcome.reply(null), Outcome.failure(400), Outcome.failure(403), Outcome.failure(404),
-      Outcome.failure(409), Outcome.failure(504))) {
+      Outcome.failure(409), Outcome.failure(500), Outcome.failure(504))) {
       assertTrue(met.contains(kind), "the random requests met no " + kind);
     }
     assertTrue(met.stream().anyMatch(outcome -> outcome.replied() && outcome.body() instanceof JsonObject),

@@ -190,7 +190,21 @@ public final class JsonProtocol {
     return INTERNAL_ERROR;
   }
 
+  /** @return a short description of a request's value for a 400's message; never throws, whatever the value holds */
   private static String describe(Object value) {
-    return value == null ? "missing" : value instanceof String s ? "'" + s + "'" : value.getClass().getSimpleName() + " " + value;
+    if (value == null) {
+      return "missing";
+    }
+    if (value instanceof String s) {
+      return "'" + s + "'";
+    }
+    String shown;
+    try {
+      shown = String.valueOf(value);
+    } catch (RuntimeException notPrintable) {
+      // A JsonObject holding a value that does not encode, say.
+      shown = "(not printable)";
+    }
+    return value.getClass().getSimpleName() + " " + shown;
   }
 }
