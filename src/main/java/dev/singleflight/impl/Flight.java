@@ -1,5 +1,6 @@
 package dev.singleflight.impl;
 
+import dev.singleflight.CallerTimeoutException;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One execution in flight for a key, and the callers waiting for it.
@@ -223,21 +223,6 @@ final class Flight {
     }
     if (next != null) {
       arm(next.deadline);
-    }
-  }
-
-  /**
-   * The failure of a caller whose own timeout elapsed. Without a stack trace: it says only which key
-   * timed out, and a herd of timed-out callers would otherwise each carry one.
-   */
-  private static final class CallerTimeoutException extends TimeoutException {
-    CallerTimeoutException(String key) {
-      super("single-flight call for key '" + key + "' timed out; the flight goes on for other callers");
-    }
-
-    @Override
-    public synchronized Throwable fillInStackTrace() {
-      return this;
     }
   }
 }

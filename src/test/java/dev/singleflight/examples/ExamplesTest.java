@@ -165,7 +165,7 @@ class ExamplesTest {
   void timeoutsAndErrorsMain_printsTheImpatientCallersTimeoutAndTheSharedFailure() {
     List<String> lines = linesPrintedBy(() -> TimeoutsAndErrors.main(new String[0]));
     assertEquals(2, lines.size(), lines::toString);
-    assertTrue(lines.get(0).startsWith("impatient caller: java.util.concurrent.TimeoutException"), lines.get(0));
+    assertTrue(lines.get(0).startsWith("impatient caller: dev.singleflight.CallerTimeoutException"), lines.get(0));
     assertTrue(lines.get(0).endsWith("; patient caller: '42 orders, 3 returns'; reads: 1"), lines.get(0));
     assertEquals("both callers failed with the same exception: true; reads: 2", lines.get(1));
   }
