@@ -110,7 +110,7 @@ class AdversarialTest extends FlightTestBase {
   }
 
   @Test
-  void anInstanceAddressOfASeveralInstanceDeploymentIs403() throws Exception {
+  void aJsonFlightUnderTheAddressOfASeveralInstanceDeploymentIs403() throws Exception {
     await(vertx.undeploy(deploymentId));
     deploymentId = await(vertx.deployVerticle(SingleFlightVerticle.class, new DeploymentOptions().setInstances(2)));
     for (int i = 0; i < 2; i++) {

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * ones, so that it costs nothing once answered: the waiters never hold more than twice the callers
  * still waiting (plus a few), and {@code maxWaiters} bounds memory, not only a count.
  */
-final class Flight {
+public final class Flight {
 
   final String key;
   private final FlightMap owner;
@@ -39,8 +39,9 @@ final class Flight {
   /** Below this many waiters, callers that left are not worth dropping. */
   private static final int COMPACT_FROM = 16;
   private PriorityQueue<TimedWaiter> deadlines;
-  private long deadlineTimer = -1;
-  private long timerDeadline;
+  /** The timer of the earliest caller timeout ({@link #timeoutTimerDue}), or -1. */
+  private long timeoutTimer = -1;
+  private long timeoutTimerDue;
   /** The timer of maxFlightTime, or -1. */
   long flightTimer = -1;
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
@@ -58,12 +59,12 @@ final class Flight {
   }
 
   /**
-   * Adds a caller.
+   * Adds a caller to the flight.
    *
    * @param timed whether the caller gives up at {@code deadline}, a {@link System#nanoTime()}; if it
    *              is the earliest deadline, the flight's timer is set for it
    */
-  void join(Promise<Object> waiter, boolean timed, long deadline) {
+  void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
     waiters.add(waiter);
     waiting++;
     if (timed) {
@@ -71,7 +72,7 @@ final class Flight {
         deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
       }
       deadlines.add(new TimedWaiter(waiter, deadline));
-      if (deadlineTimer == -1 || deadline - timerDeadline < 0) {
+      if (timeoutTimer == -1 || deadline - timeoutTimerDue < 0) {
         arm(deadline);
       }
     }
@@ -180,9 +181,9 @@ final class Flight {
   }
 
   private void cancelTimers() {
-    if (deadlineTimer != -1) {
-      owner.vertx().cancelTimer(deadlineTimer);
-      deadlineTimer = -1;
+    if (timeoutTimer != -1) {
+      owner.vertx().cancelTimer(timeoutTimer);
+      timeoutTimer = -1;
     }
     if (flightTimer != -1) {
       owner.vertx().cancelTimer(flightTimer);
@@ -191,17 +192,17 @@ final class Flight {
   }
 
   private void arm(long deadline) {
-    if (deadlineTimer != -1) {
-      owner.vertx().cancelTimer(deadlineTimer);
+    if (timeoutTimer != -1) {
+      owner.vertx().cancelTimer(timeoutTimer);
     }
-    timerDeadline = deadline;
+    timeoutTimerDue = deadline;
     long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
-    deadlineTimer = owner.vertx().setTimer(delayMillis, id -> expire());
+    timeoutTimer = owner.vertx().setTimer(delayMillis, id -> expire());
   }
 
   /** Fails the callers whose deadline has passed, then re-arms for the next one. */
   private void expire() {
-    deadlineTimer = -1;
+    timeoutTimer = -1;
     if (done) {
       return;
     }

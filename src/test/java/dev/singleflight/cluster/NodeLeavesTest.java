@@ -3,7 +3,7 @@ package dev.singleflight.cluster;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
-import dev.singleflight.impl.ClusterRouter;
+import dev.singleflight.impl.cluster.ClusterRouter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;

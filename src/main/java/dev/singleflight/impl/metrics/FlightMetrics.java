@@ -1,4 +1,4 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.metrics;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -13,15 +13,15 @@ import io.vertx.core.internal.VertxInternal;
 public interface FlightMetrics {
 
   /**
-   * @param group the verticle's instances, which share the gauges
+   * @param gauges the gauges' values, shared by the instances of the verticle's deployment
    * @return the metrics of a verticle at {@code address}, or {@code null} when {@code vertx} does not
    * run Micrometer metrics
    */
-  static FlightMetrics create(Vertx vertx, String address, InstanceGroup group) {
+  static FlightMetrics create(Vertx vertx, String address, SharedGauges gauges) {
     if (!vertx.isMetricsEnabled() || !MicrometerPresence.PRESENT) {
       return null;
     }
-    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address, group);
+    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address, gauges);
   }
 
   /** A call started an execution. */

@@ -1,7 +1,12 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.cluster;
 
 import dev.singleflight.RemoteFlightException;
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.Execution;
+import dev.singleflight.impl.Flight;
+import dev.singleflight.impl.FlightMap;
+import dev.singleflight.impl.json.JsonProtocol;
+import dev.singleflight.impl.metrics.FlightMetrics;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -64,6 +69,8 @@ public final class ClusterRouter {
   /** A node whose verticle is not listening yet (starting) is asked again, this often, this many times. */
   private static final long RETRY_DELAY = 100;
   private static final int RETRIES = 50;
+  /** How often the members are read, in ms: a change is seen this long after the cluster manager saw it, at most. */
+  private static final long MEMBERSHIP_POLL = 100;
 
   /** A call to an owner: sent again to the new owner when the old one leaves. */
   private final class RemoteCall {
@@ -94,7 +101,7 @@ public final class ClusterRouter {
   private final FlightMetrics metrics;
   private final ClusterOwner owned;
   private final Set<RemoteCall> pending = new LinkedHashSet<>();
-  private final Runnable unsubscribe;
+  private final long membershipTimer;
   private List<String> members;
 
   public ClusterRouter(ContextInternal context, ClusterManager clusterManager, SingleFlightOptions options,
@@ -109,9 +116,9 @@ public final class ClusterRouter {
     this.jsonProtocol = jsonProtocol;
     this.metrics = metrics;
     this.owned = new ClusterOwner(metrics);
-    // Subscribes before reading the members, so that no change between the two is missed.
-    this.unsubscribe = ClusterMembership.subscribe(clusterManager, () -> context.runOnContext(v -> membersChanged()));
     this.members = List.copyOf(clusterManager.getNodes());
+    // Polled rather than heard: a cluster manager holds a single node listener, which Vert.x HA needs.
+    this.membershipTimer = context.owner().setPeriodic(MEMBERSHIP_POLL, id -> membersChanged());
   }
 
   /** @return the address of this node's verticle */
@@ -154,22 +161,26 @@ public final class ClusterRouter {
 
   // At the shared address: calls of this node's proxies, and JSON requests from anywhere.
 
-  /** Serves a proxy call of this node: its flight asks the owner before running anything. */
-  public void handle(FlightRequest request) {
-    if (request.kind != FlightRequest.Kind.FORGET) {
-      flights.join(request.key, request.promise, request.timed, request.deadline, new ClusterWork(request));
-      return;
-    }
+  /**
+   * Serves a proxy call of this node: it joins the node's flight of {@code key}, which asks the owner
+   * before running {@code function}.
+   */
+  public void join(String key, Promise<Object> caller, boolean timed, long deadline, Execution function) {
+    flights.join(key, caller, timed, deadline, new LeaderOrFollower(key, function));
+  }
+
+  /** Serves a proxy forget of this node: the owner has every node forget the key. */
+  public void forget(String key, Promise<Object> caller) {
     if (flights.isClosed()) {
-      request.promise.tryFail(flights.stopped());
+      caller.tryFail(flights.stopped());
       return;
     }
-    flights.forget(request.key);
-    call(request.key, FORGET, null, null).onComplete(ar -> {
+    flights.forget(key);
+    call(key, FORGET, null, null).onComplete(ar -> {
       if (ar.succeeded()) {
-        request.promise.tryComplete();
+        caller.tryComplete();
       } else {
-        request.promise.tryFail(ar.cause());
+        caller.tryFail(ar.cause());
       }
     });
   }
@@ -304,11 +315,15 @@ public final class ClusterRouter {
     });
   }
 
+  /** Reads the members; when they changed, moves what waited on a node that left. */
   private void membersChanged() {
     if (flights.isClosed()) {
       return;
     }
     List<String> now = List.copyOf(clusterManager.getNodes());
+    if (now.size() == members.size() && members.containsAll(now)) {
+      return;
+    }
     Set<String> gone = new HashSet<>(members);
     gone.removeAll(now);
     members = now;
@@ -327,24 +342,29 @@ public final class ClusterRouter {
 
   /** Stops: nodes waiting on this owner ask the next one; this node's own waiters are failed by the flight map. */
   public void close() {
-    unsubscribe.run();
+    context.owner().cancelTimer(membershipTimer);
     owned.close();
     pending.clear();
   }
 
-  /** The work of a clustered proxy flight: lead it (run the function here) or follow the leader node. */
-  private final class ClusterWork implements Work {
-    private final FlightRequest request;
+  /**
+   * The execution of a clustered proxy flight: ask the key's owner to join its flight; lead it (run
+   * the function here and report the outcome) or follow the leader node.
+   */
+  private final class LeaderOrFollower implements Execution {
+    private final String key;
+    private final Execution function;
 
-    ClusterWork(FlightRequest request) {
-      this.request = request;
+    LeaderOrFollower(String key, Execution function) {
+      this.key = key;
+      this.function = function;
     }
 
     @Override
     public Future<Object> start(FlightMap flights, Flight flight) {
       Promise<Object> outcome = Promise.promise();
-      RemoteCall join = new RemoteCall(request.key, null,
-        MultiMap.caseInsensitiveMultiMap().set(OP, JOIN).set(KEY, request.key).set(NODE, nodeId), JOIN_TIMEOUT);
+      RemoteCall join = new RemoteCall(key, null,
+        MultiMap.caseInsensitiveMultiMap().set(OP, JOIN).set(KEY, key).set(NODE, nodeId), JOIN_TIMEOUT);
       send(join, RETRIES);
       join.reply.future().onComplete(ar -> {
         if (ar.failed()) {
@@ -352,7 +372,13 @@ public final class ClusterRouter {
         } else if (LEADER.equals(ar.result().headers().get(ROLE))) {
           String owner = join.owner;
           String token = ar.result().headers().get(TOKEN);
-          request.start(flights, flight).onComplete(result -> {
+          Future<Object> run;
+          try {
+            run = function.start(flights, flight);
+          } catch (Throwable t) {
+            run = Future.failedFuture(t);
+          }
+          run.onComplete(result -> {
             if (context.inThread()) {
               finish(owner, token, result, outcome);
             } else {
@@ -387,7 +413,7 @@ public final class ClusterRouter {
      */
     private void report(String owner, String token, AsyncResult<Object> result) {
       MultiMap headers = MultiMap.caseInsensitiveMultiMap()
-        .set(OP, RESULT).set(KEY, request.key).set(NODE, nodeId).set(TOKEN, token);
+        .set(OP, RESULT).set(KEY, key).set(NODE, nodeId).set(TOKEN, token);
       if (result.failed()) {
         sendReport(owner, null, failure(headers, result.cause()), true);
         return;
@@ -420,13 +446,13 @@ public final class ClusterRouter {
         boolean ownerGone = lost instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
         if (!isFailure && !ownerGone) {
           sendReport(owner, null, failure(headers, new IllegalStateException(
-            "the result of key '" + request.key + "' could not be sent to its owner: " + lost.getMessage())), true);
+            "the result of key '" + key + "' could not be sent to its owner: " + lost.getMessage())), true);
         }
       });
     }
 
     private IllegalArgumentException cannotCross(Object value, RuntimeException cause) {
-      return new IllegalArgumentException("the result of key '" + request.key + "', a " + value.getClass().getName()
+      return new IllegalArgumentException("the result of key '" + key + "', a " + value.getClass().getName()
         + ", cannot cross nodes: " + cause.getMessage());
     }
   }

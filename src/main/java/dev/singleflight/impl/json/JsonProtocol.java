@@ -1,6 +1,10 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.json;
 
+import dev.singleflight.KeyTooLongException;
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.VerticleStoppedException;
+import dev.singleflight.impl.FlightMap;
+import dev.singleflight.impl.JsonNumbers;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -127,7 +131,7 @@ public final class JsonProtocol {
    * @return its downstream timeout in ms, capped at {@code maxTimeout} (the default, 30 000 ms, too);
    * 0 when the field is not a positive whole number
    */
-  static long downstreamTimeout(Object timeout, long maxTimeout) {
+  public static long downstreamTimeout(Object timeout, long maxTimeout) {
     if (timeout == null) {
       return Math.min(DeliveryOptions.DEFAULT_TIMEOUT, maxTimeout);
     }
@@ -155,7 +159,7 @@ public final class JsonProtocol {
    * sent to this requester (no event-bus codec, JSON holding a non-JSON value) fails it with 500
    * naming the type; the flight's other callers are not affected.
    */
-  static void reply(Message<Object> message, AsyncResult<Object> outcome) {
+  public static void reply(Message<Object> message, AsyncResult<Object> outcome) {
     if (outcome.failed()) {
       Throwable failure = outcome.cause();
       message.fail(codeOf(failure), failure instanceof ReplyException ? failure.getMessage() : failure.toString());
@@ -170,7 +174,7 @@ public final class JsonProtocol {
   }
 
   /** @return the JSON-protocol failure code of a flight's failure */
-  static int codeOf(Throwable failure) {
+  public static int codeOf(Throwable failure) {
     if (failure instanceof ReplyException reply) {
       return switch (reply.failureType()) {
         case NO_HANDLERS -> NOT_FOUND;

@@ -1,4 +1,6 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.cluster;
+
+import dev.singleflight.impl.metrics.FlightMetrics;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.eventbus.DeliveryOptions;

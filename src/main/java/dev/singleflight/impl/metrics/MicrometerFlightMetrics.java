@@ -1,4 +1,4 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -29,10 +29,10 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Gauge inflightGauge;
   private final Gauge waitersGauge;
 
-  private MicrometerFlightMetrics(MeterRegistry registry, String address, InstanceGroup group) {
+  private MicrometerFlightMetrics(MeterRegistry registry, String address, SharedGauges gauges) {
     this.registry = registry;
-    this.inflight = group.inflight;
-    this.waiters = group.waiters;
+    this.inflight = gauges.inflight;
+    this.waiters = gauges.waiters;
     leaders = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
       .tag("address", address).tag("role", "leader").register(registry);
     followers = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
@@ -53,9 +53,9 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   }
 
   /** @return the metrics, or {@code null} when the Vert.x metrics are not Micrometer's */
-  static FlightMetrics create(VertxMetrics vertxMetrics, String address, InstanceGroup group) {
+  static FlightMetrics create(VertxMetrics vertxMetrics, String address, SharedGauges gauges) {
     if (vertxMetrics instanceof MicrometerMetrics micrometer) {
-      return new MicrometerFlightMetrics(micrometer.registry(), address, group);
+      return new MicrometerFlightMetrics(micrometer.registry(), address, gauges);
     }
     return null;
   }
