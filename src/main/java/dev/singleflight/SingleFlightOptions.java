@@ -19,7 +19,7 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}. Every value is checked: one of the wrong JSON type, not a whole number where
+ * {@code clustered}, {@code metricsRegistryName}. Every value is checked: one of the wrong JSON type, not a whole number where
  * one is expected, or out of its range fails with an {@link IllegalArgumentException} naming the
  * field and the value; nothing is truncated.
  */
@@ -49,6 +49,8 @@ public class SingleFlightOptions {
   public static final int DEFAULT_WORKER_POOL_SIZE = VertxOptions.DEFAULT_WORKER_POOL_SIZE;
   /** By default the verticle collapses calls of its own node only, even on a clustered Vert.x: {@value}. */
   public static final boolean DEFAULT_CLUSTERED = false;
+  /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
+  public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
 
   private String address;
   private List<String> allowedAddresses;
@@ -61,6 +63,7 @@ public class SingleFlightOptions {
   private String workerPoolName;
   private int workerPoolSize;
   private boolean clustered;
+  private String metricsRegistryName;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -75,6 +78,7 @@ public class SingleFlightOptions {
     workerPoolName = DEFAULT_WORKER_POOL_NAME;
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
+    metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
   }
 
   /**
@@ -94,6 +98,7 @@ public class SingleFlightOptions {
     workerPoolName = other.workerPoolName;
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
+    metricsRegistryName = other.metricsRegistryName;
   }
 
   /**
@@ -144,6 +149,9 @@ public class SingleFlightOptions {
     if (json.getValue("clustered") != null) {
       setClustered(typed(json, "clustered", Boolean.class));
     }
+    if (json.getValue("metricsRegistryName") != null) {
+      setMetricsRegistryName(typed(json, "metricsRegistryName", String.class));
+    }
   }
 
   private static <T> T typed(JsonObject json, String field, Class<T> type) {
@@ -186,7 +194,8 @@ public class SingleFlightOptions {
       .put("maxKeyLength", maxKeyLength)
       .put("maxTimeout", maxTimeout)
       .put("workerPoolSize", workerPoolSize)
-      .put("clustered", clustered);
+      .put("clustered", clustered)
+      .put("metricsRegistryName", metricsRegistryName);
     if (workerPoolName != null) {
       json.put("workerPoolName", workerPoolName);
     }
@@ -437,6 +446,34 @@ public class SingleFlightOptions {
    */
   public SingleFlightOptions setClustered(boolean clustered) {
     this.clustered = clustered;
+    return this;
+  }
+
+  /**
+   * @return the name of the Micrometer registry the verticle's meters go to; default
+   * {@value #DEFAULT_METRICS_REGISTRY_NAME}
+   */
+  public String getMetricsRegistryName() {
+    return metricsRegistryName;
+  }
+
+  /**
+   * Names the Micrometer registry the verticle's meters go to: the {@code registryName} of the
+   * Vert.x instance's {@code MicrometerMetricsOptions}, which vertx-micrometer-metrics looks up with
+   * {@code BackendRegistries.getNow(name)}. Set it when that name is not the default; with metrics on
+   * and no registry of this name, the verticle registers no meter and logs a warning once.
+   *
+   * @param metricsRegistryName a non-empty name; default {@value #DEFAULT_METRICS_REGISTRY_NAME}
+   * @return this, for chaining
+   * @throws NullPointerException when {@code null}
+   * @throws IllegalArgumentException when empty
+   */
+  public SingleFlightOptions setMetricsRegistryName(String metricsRegistryName) {
+    Objects.requireNonNull(metricsRegistryName, "metricsRegistryName");
+    if (metricsRegistryName.isEmpty()) {
+      throw new IllegalArgumentException("metricsRegistryName must not be empty");
+    }
+    this.metricsRegistryName = metricsRegistryName;
     return this;
   }
 

@@ -141,6 +141,14 @@ class AdversarialTest extends FlightTestBase {
     assertEquals("through", await(json(chain)));
   }
 
+  @Test
+  void aSecondDeploymentAtTheSameAddressFailsAndTheFirstStillServes() throws Exception {
+    Throwable failure = failureOf(vertx.deployVerticle(new SingleFlightVerticle()));
+    assertInstanceOf(IllegalStateException.class, failure);
+    assertTrue(failure.getMessage().contains(ADDRESS), failure.getMessage());
+    assertEquals("served", await(flights.flight("k", () -> "served")));
+  }
+
   // 4. Timed-out callers
 
   @Test

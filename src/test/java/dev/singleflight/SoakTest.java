@@ -175,7 +175,7 @@ class SoakTest {
     Vertx vertx = MetricsTest.vertxWithMetrics(registry, true);
     ExecutorService plainThreads = Executors.newFixedThreadPool(SENDERS - SENDERS / 2);
     try {
-      await(vertx.deployVerticle(new SingleFlightVerticle()));
+      await(vertx.deployVerticle(new SingleFlightVerticle(MetricsTest.measured())));
       SingleFlight flights = SingleFlight.createProxy(vertx);
       int share = CALLS / SENDERS;
       List<CompletableFuture<Void>> senders = new ArrayList<>();

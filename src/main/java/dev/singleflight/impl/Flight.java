@@ -112,6 +112,7 @@ public final class Flight {
       settle(waiters.get(0), outcome);
       return;
     }
+    // Vert.x's internal API: a promise's context and its event loop, which no public API tells.
     Map<EventLoop, Map<ContextInternal, List<Promise<Object>>>> byEventLoop = null;
     // Waiters of one context mostly come in a row: the last context's list saves two look-ups.
     ContextInternal lastContext = null;

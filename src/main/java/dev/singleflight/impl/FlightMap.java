@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class FlightMap {
 
+  /** Vert.x's internal context API: {@code inThread()} and the executor of blocking functions, ordered or not. */
   private final ContextInternal context;
   private final SingleFlightOptions options;
   /** Null when metrics are off. */

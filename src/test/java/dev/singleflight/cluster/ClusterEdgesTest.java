@@ -53,7 +53,8 @@ class ClusterEdgesTest {
   @Test
   void aDeploymentThatFailsReleasesItsGaugesSoTheNextOneAtTheAddressCountsItsOwnFlights() throws Exception {
     String address = "failing.flight";
-    SingleFlightOptions options = new SingleFlightOptions().setAddress(address).setClustered(true).setWorkerPoolName("failing-pool");
+    SingleFlightOptions options = new SingleFlightOptions().setAddress(address).setClustered(true).setWorkerPoolName("failing-pool")
+      .setMetricsRegistryName(cluster.registryName(0));
     // Two instances of a clustered verticle on one node: refused, after the options were read.
     assertThrows(IllegalArgumentException.class,
       () -> await(vertx.deployVerticle(() -> new SingleFlightVerticle(options), new DeploymentOptions().setInstances(2))));

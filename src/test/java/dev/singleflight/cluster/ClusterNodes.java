@@ -42,6 +42,7 @@ public final class ClusterNodes implements AutoCloseable {
   private final List<Vertx> nodes = new ArrayList<>();
   /** Each node's Micrometer registry, when started with metrics; else empty. */
   private final List<MeterRegistry> registries = new ArrayList<>();
+  private final List<String> registryNames = new ArrayList<>();
   private final boolean metrics;
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
@@ -101,7 +102,9 @@ public final class ClusterNodes implements AutoCloseable {
     if (metrics) {
       MeterRegistry registry = new SimpleMeterRegistry();
       // vertx-micrometer-metrics keeps one registry per name in the JVM: each node takes a name of its own.
-      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName("cluster-node-" + UUID.randomUUID()));
+      String registryName = "cluster-node-" + UUID.randomUUID();
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName(registryName));
+      registryNames.add(registryName);
       builder.withMetrics(new MicrometerMetricsFactory(registry));
       registries.add(registry);
     }
@@ -110,7 +113,12 @@ public final class ClusterNodes implements AutoCloseable {
     return vertx;
   }
 
-  /** @return the Micrometer registry of node {@code i}; the cluster must have been started with metrics */
+  /** @return the name of the Micrometer registry of node {@code i}, started with metrics */
+  public String registryName(int i) {
+    return registryNames.get(i);
+  }
+
+  /** @return the Micrometer registry of node {@code i}, started with metrics */
   public MeterRegistry registry(int i) {
     return registries.get(i);
   }

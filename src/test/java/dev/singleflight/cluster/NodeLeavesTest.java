@@ -33,8 +33,9 @@ class NodeLeavesTest {
   void startCluster() throws Exception {
     cluster = ClusterNodes.startWithMetrics(NODES);
     messages = ClusterMessages.recordOn(cluster);
-    for (Vertx node : cluster.nodes()) {
-      await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
+    for (int i = 0; i < NODES; i++) {
+      await(cluster.node(i).deployVerticle(new SingleFlightVerticle(
+        new SingleFlightOptions().setClustered(true).setMetricsRegistryName(cluster.registryName(i)))));
     }
   }
 

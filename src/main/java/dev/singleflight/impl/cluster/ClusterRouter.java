@@ -90,6 +90,7 @@ public final class ClusterRouter {
     }
   }
 
+  /** Vert.x's internal context API: {@code inThread()}, to tell whether an outcome came on the event loop. */
   private final ContextInternal context;
   private final EventBus eventBus;
   private final String address;

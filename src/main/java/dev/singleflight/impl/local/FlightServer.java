@@ -85,7 +85,7 @@ public final class FlightServer {
     if (options.getWorkerPoolName() != null) {
       workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
     }
-    FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), group.gauges());
+    FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
     Future<Void> nodeListening = Future.succeededFuture();
