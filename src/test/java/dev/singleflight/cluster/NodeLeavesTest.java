@@ -3,7 +3,7 @@ package dev.singleflight.cluster;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
-import dev.singleflight.impl.cluster.ClusterRouter;
+import dev.singleflight.impl.cluster.RendezvousHash;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +56,7 @@ class NodeLeavesTest {
     for (int candidate : candidates) {
       members.add(cluster.nodeId(candidate));
     }
-    String owner = ClusterRouter.ownerOf(key, members);
+    String owner = RendezvousHash.ownerOf(key, members);
     for (int candidate : candidates) {
       if (cluster.nodeId(candidate).equals(owner)) {
         return candidate;
@@ -72,7 +72,7 @@ class NodeLeavesTest {
       members.add(cluster.nodeId(i));
     }
     for (int k = 0; ; k++) {
-      if (ClusterRouter.ownerOf("key-" + k, members).equals(cluster.nodeId(owner))) {
+      if (RendezvousHash.ownerOf("key-" + k, members).equals(cluster.nodeId(owner))) {
         return "key-" + k;
       }
     }
