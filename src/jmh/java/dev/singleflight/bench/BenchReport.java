@@ -12,6 +12,7 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.Layer;
 import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.CategoryDataset;
@@ -303,9 +304,11 @@ public final class BenchReport {
 
   private static String svg(List<Run> runs) {
     int height = 50 + PANELS.stream().mapToInt(panel -> 64 + 22 * panel.series.length).sum();
-    SVGGraphics2D svg = new SVGGraphics2D(960, height);
+    SVGGraphics2D svg = new SVGGraphics2D(1000, height);
+    svg.setDefsKeyPrefix("bench");
+    svg.setGeomDoubleConverter(value -> String.format(Locale.ROOT, "%.1f", value));
     svg.setBackground(Color.WHITE);
-    svg.clearRect(0, 0, 960, height);
+    svg.clearRect(0, 0, 1000, height);
     svg.setPaint(Color.BLACK);
     svg.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     svg.drawString("vertx-singleflight benchmarks, " + dates(runs) + ", " + runs.size() + (runs.size() == 1 ? " run" : " runs")
@@ -313,7 +316,7 @@ public final class BenchReport {
     svg.drawString(machine(runs) + "; blue: vertx-singleflight, grey: baselines", 10, 38);
     int y = 50;
     for (Panel panel : PANELS) {
-      chart(panel, runs).draw(svg, new Rectangle(0, y, 960, 64 + 22 * panel.series.length));
+      chart(panel, runs).draw(svg, new Rectangle(0, y, 1000, 64 + 22 * panel.series.length));
       y += 64 + 22 * panel.series.length;
     }
     return svg.getSVGDocument();
@@ -347,13 +350,14 @@ public final class BenchReport {
         ValueMarker marker = new ValueMarker(Double.parseDouble(target.split(" ")[1]), Color.RED, new BasicStroke(1, 0, 0, 10, new float[] {4, 3}, 0));
         marker.setLabel("target " + target);
         marker.setLabelPaint(Color.RED);
+        marker.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         marker.setLabelBackgroundColor(Color.WHITE);
         marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
         marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
-        plot.addRangeMarker(marker);
+        plot.addRangeMarker(marker, Layer.BACKGROUND);
       });
     AxisSpace labels = new AxisSpace();
-    labels.setLeft(300);
+    labels.setLeft(260);
     plot.setFixedDomainAxisSpace(labels);
     plot.getRangeAxis().setVisible(false);
     plot.getDomainAxis().setTickMarksVisible(false);
