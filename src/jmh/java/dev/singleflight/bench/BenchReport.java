@@ -291,6 +291,10 @@ public final class BenchReport {
 
   /** A panel of the chart: a scenario's figures, in one unit. */
   private record Panel(String title, Series... series) {
+
+    int height() {
+      return 64 + 22 * series.length;
+    }
   }
 
   /** A bar of the chart: a figure, the library's (blue) or a baseline's (grey). */
@@ -303,7 +307,7 @@ public final class BenchReport {
     "ns", "nanoseconds of CPU per call, lower is better");
 
   private static String svg(List<Run> runs) {
-    int height = 50 + PANELS.stream().mapToInt(panel -> 64 + 22 * panel.series.length).sum();
+    int height = 50 + PANELS.stream().mapToInt(Panel::height).sum();
     SVGGraphics2D svg = new SVGGraphics2D(1000, height);
     svg.setDefsKeyPrefix("bench");
     svg.setGeomDoubleConverter(value -> String.format(Locale.ROOT, "%.1f", value));
@@ -316,8 +320,8 @@ public final class BenchReport {
     svg.drawString(machine(runs) + "; blue: vertx-singleflight, grey: baselines", 10, 38);
     int y = 50;
     for (Panel panel : PANELS) {
-      chart(panel, runs).draw(svg, new Rectangle(0, y, 1000, 64 + 22 * panel.series.length));
-      y += 64 + 22 * panel.series.length;
+      chart(panel, runs).draw(svg, new Rectangle(0, y, 1000, panel.height()));
+      y += panel.height();
     }
     return svg.getSVGDocument();
   }
@@ -345,17 +349,10 @@ public final class BenchReport {
       }
     });
     plot.setRenderer(bars);
-    LINES.stream().filter(line -> line.target != null && !line.onRatio() && Arrays.stream(panel.series).anyMatch(series -> series.key.equals(line.mine)))
-      .map(line -> line.target).distinct().forEach(target -> {
-        ValueMarker marker = new ValueMarker(Double.parseDouble(target.split(" ")[1]), Color.RED, new BasicStroke(1, 0, 0, 10, new float[] {4, 3}, 0));
-        marker.setLabel("target " + target);
-        marker.setLabelPaint(Color.RED);
-        marker.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        marker.setLabelBackgroundColor(Color.WHITE);
-        marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
-        marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
-        plot.addRangeMarker(marker, Layer.BACKGROUND);
-      });
+    LINES.stream().filter(line -> line.target != null && !line.onRatio())
+      .filter(line -> Arrays.stream(panel.series).anyMatch(series -> series.key.equals(line.mine)))
+      .collect(Collectors.toMap(Line::target, Line::bound, (same, target) -> same))
+      .forEach((target, bound) -> plot.addRangeMarker(targetLine(target, bound), Layer.BACKGROUND));
     AxisSpace labels = new AxisSpace();
     labels.setLeft(260);
     plot.setFixedDomainAxisSpace(labels);
@@ -366,6 +363,18 @@ public final class BenchReport {
     plot.setRangeGridlinesVisible(false);
     plot.setOutlineVisible(false);
     return chart;
+  }
+
+  /** A dashed red line at a target on the library's own figures, such as "≤ 128 B". */
+  private static ValueMarker targetLine(String target, double bound) {
+    ValueMarker line = new ValueMarker(bound, Color.RED, new BasicStroke(1, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {4, 3}, 0));
+    line.setLabel("target " + target);
+    line.setLabelPaint(Color.RED);
+    line.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+    line.setLabelBackgroundColor(Color.WHITE);
+    line.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+    line.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+    return line;
   }
 
   /** The look of every panel: JFreeChart's own, in fonts that every SVG viewer has, on white. */
