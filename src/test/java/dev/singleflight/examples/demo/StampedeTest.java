@@ -62,6 +62,12 @@ class StampedeTest {
     assertFalse(direct.singleFlight());
     assertEquals(0, direct.failed());
     assertEquals(200, direct.queries());
+
+    // Every request waited for at least one query, whichever route it took.
+    for (Stampede.Phase phase : phases) {
+      assertTrue(phase.p50Millis() >= UserDao.QUERY_TIME.toMillis(), phase::toString);
+      assertTrue(phase.p99Millis() >= phase.p50Millis(), phase::toString);
+    }
   }
 
   @Test
