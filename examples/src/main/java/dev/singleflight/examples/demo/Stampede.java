@@ -119,6 +119,7 @@ public final class Stampede {
    * {@code registry}.
    */
   private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry, String registryName) {
+    VertxGaugeWarningFilter.install();
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setRegistryName(registryName)
