@@ -161,8 +161,8 @@ public final class ClusterNode implements Callable<Integer> {
 
   /**
    * The demo's Hazelcast: a cluster of its own name, on 127.0.0.1 at this node's port, joining node 0
-   * by TCP-IP; no multicast, no auto-detection, and no phone-home (Hazelcast's default would call
-   * its vendor's server at start).
+   * by TCP-IP; no multicast, no auto-detection, no metrics of its own, and no phone-home (Hazelcast's
+   * default would call its vendor's server at start).
    */
   static Config hazelcastConfig(Settings settings) {
     Config config = ConfigUtil.loadConfig();
@@ -170,6 +170,8 @@ public final class ClusterNode implements Callable<Integer> {
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // Hazelcast's own metrics, for its Management Center and JMX, would go unread.
+    config.getMetricsConfig().setEnabled(false);
     config.getNetworkConfig().setPort(settings.memberPorts().get(settings.index())).setPortAutoIncrement(false)
       .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     JoinConfig join = config.getNetworkConfig().getJoin();
