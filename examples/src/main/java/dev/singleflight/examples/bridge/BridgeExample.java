@@ -6,11 +6,13 @@ import dev.singleflight.examples.Flags;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
@@ -109,7 +111,9 @@ public final class BridgeExample implements Callable<Integer> {
   }
 
   /**
-   * The routes: the bridge under {@code /eventbus/}, the page and its script at {@code /}.
+   * The routes: the bridge under {@code /eventbus/}, with every SockJS transport (a raw WebSocket at
+   * {@code /eventbus/websocket}, SockJS over a WebSocket, xhr-streaming, xhr-polling, ...), and the page
+   * and its script at {@code /}.
    *
    * @param vertx the Vert.x instance
    * @return the router
@@ -123,6 +127,13 @@ public final class BridgeExample implements Callable<Integer> {
     Router router = Router.router(vertx);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge, BridgeExample::flightsOnly));
     // end::bridge[]
+    // tag::xhr[]
+    // SockJS's xhr-streaming and xhr-polling transports POST the client's frames (.../xhr_send), and
+    // the bridge reads them from the body that a BodyHandler gathered: one goes before the bridge's
+    // route (order -1), without file uploads, and takes at most what one WebSocket frame may carry.
+    router.post("/eventbus/*").order(-1)
+      .handler(BodyHandler.create(false).setBodyLimit(HttpServerOptions.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE));
+    // end::xhr[]
     router.route("/*").handler(StaticHandler.create(WEB_ROOT));
     return router;
   }
