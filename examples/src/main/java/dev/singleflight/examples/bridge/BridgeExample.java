@@ -113,12 +113,14 @@ public final class BridgeExample implements Callable<Integer> {
   /**
    * The routes: the bridge under {@code /eventbus/}, with every SockJS transport (a raw WebSocket at
    * {@code /eventbus/websocket}, SockJS over a WebSocket, xhr-streaming, xhr-polling, ...), and the page
-   * and its script at {@code /}.
+   * and its script at {@code /}. A client that leaves without closing its socket is not logged as an
+   * error ({@link ClientGoneFilter}).
    *
    * @param vertx the Vert.x instance
    * @return the router
    */
   public static Router router(Vertx vertx) {
+    ClientGoneFilter.install();
     // tag::bridge[]
     // Clients may send to the single-flight verticle only. Replies reach them without an outbound
     // rule; as there is none, they cannot register a consumer at any address.
