@@ -36,24 +36,21 @@ public final class ClusterNodes implements AutoCloseable {
    * The loggers that warn as members join or leave. A member that joins may get its first partitions
    * before its own start has completed, and Hazelcast then retries the migration after warning about
    * it ("Migration operation is received before startup is completed", "Ignoring received partition
-   * table", "Failure while executing MigrationInfo", "Migration failed"). A member that leaves
-   * gracefully (its Vert.x closed) still makes the others warn, a few hundred milliseconds later, as
-   * Hazelcast fails to reconnect ("Removing connection to endpoint ... Connection refused", "Member
-   * ... is suspected to be dead", "Mastership of ... is accepted" when it was the master, "Cannot send
-   * response" to it) and as the clustered event bus sends to it before its subscriptions are gone
+   * table", "Migration failed"). A member that leaves gracefully (its Vert.x closed) still makes the
+   * others warn, a few hundred milliseconds later: Hazelcast fails to reconnect ("Removing connection
+   * to endpoint ... Connection refused", "Member ... is suspected to be dead", "Mastership of ... is
+   * accepted" when it was the master), sends operations to it or answers its own ("Not Member!",
+   * "Cannot send response"), and the clustered event bus sends to it before its subscriptions are gone
    * ("Connecting to server ... failed"). Members of these clusters join and leave only when a test or
-   * its setup says so, so these loggers are lowered to SEVERE from {@link #start} to {@link #close()},
-   * and only then. Held so that the levels stick.
+   * its setup says so, so the loggers of Hazelcast's partitions, membership and operations, of its
+   * connection errors and of the clustered event bus are lowered to SEVERE from {@link #start} to
+   * {@link #close()}, and only then. Held so that the levels stick.
    */
   private static final List<Logger> MEMBERSHIP = List.of(
-    Logger.getLogger("com.hazelcast.internal.partition.operation.MigrationOperation"),
-    Logger.getLogger("com.hazelcast.internal.partition.InternalPartitionService"),
-    Logger.getLogger("com.hazelcast.internal.partition.operation.MigrationRequestOperation"),
-    Logger.getLogger("com.hazelcast.internal.partition.impl.MigrationManager"),
+    Logger.getLogger("com.hazelcast.internal.partition"),
+    Logger.getLogger("com.hazelcast.internal.cluster"),
+    Logger.getLogger("com.hazelcast.spi.impl.operationservice"),
     Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerConnectionErrorHandler"),
-    Logger.getLogger("com.hazelcast.internal.cluster.impl.MembershipManager"),
-    Logger.getLogger("com.hazelcast.internal.cluster.ClusterService"),
-    Logger.getLogger("com.hazelcast.spi.impl.operationservice.impl.OutboundResponseHandler"),
     Logger.getLogger("io.vertx.core.eventbus.impl.clustered.ClusteredEventBus"));
 
   private final String clusterName = "singleflight-test-" + UUID.randomUUID();
