@@ -21,7 +21,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 import static dev.singleflight.FlightTestBase.await;
 import static dev.singleflight.FlightTestBase.failureOf;
@@ -190,11 +196,39 @@ class MetricsTest {
   }
 
   @Test
-  void aVerticleToldAnotherRegistryNameRegistersNoMeterAndStillServes() throws Exception {
-    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
-      .setMetricsRegistryName("no-such-registry"))));
+  void aVerticleToldAnotherRegistryNameRegistersNoMeterWarnsAndStillServes() throws Exception {
+    // The warning is what this test expects: it is taken here instead of printed.
+    Logger logger = Logger.getLogger("dev.singleflight.impl.metrics.MicrometerFlightMetrics");
+    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        warnings.add(record);
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    logger.addHandler(handler);
+    logger.setUseParentHandlers(false);
+    try {
+      await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
+        .setMetricsRegistryName("no-such-registry"))));
+    } finally {
+      logger.setUseParentHandlers(true);
+      logger.removeHandler(handler);
+    }
     assertEquals("value", await(SingleFlight.createProxy(vertx, "unmeasured").flight("k", () -> "value")));
     assertTrue(registry.find("singleflight.calls").tag("address", "unmeasured").meters().isEmpty());
+    assertEquals(1, warnings.size(), warnings::toString);
+    assertEquals(Level.WARNING, warnings.get(0).getLevel());
+    String warning = new SimpleFormatter().formatMessage(warnings.get(0));
+    assertTrue(warning.contains("'no-such-registry'") && warning.contains("'unmeasured'"), warning);
   }
 
   @Test
