@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Only touched on the verticle's event loop. Each caller is its promise; the flight completes
  * every promise with the same result or failure, once, each in isolation: a caller whose handler
- * throws does not keep the others from theirs. Callers with a timeout are also kept in deadline
- * order, served by one timer per flight set for the earliest deadline, not one per caller. A caller
- * whose timeout elapsed is dropped from the waiters once they hold as many such callers as waiting
- * ones, so that it costs nothing once answered: the waiters never hold more than twice the callers
- * still waiting (plus a few), and {@code maxWaiters} bounds memory, not only a count.
+ * throws does not keep the others from theirs. Callers without a timeout are kept in a list; callers
+ * with one only in deadline order, served by one timer per flight set for the earliest deadline, not
+ * one per caller, and dropped when their timeout elapses: a caller that left costs nothing once
+ * answered, the flight holds exactly the callers still waiting, and {@code maxWaiters} bounds memory,
+ * not only a count. Once the flight ends it holds no caller.
  */
 public final class Flight {
 
@@ -32,13 +32,12 @@ public final class Flight {
   private final FlightMap owner;
   /** {@link System#nanoTime()} at start, kept only for metrics. */
   final long startNanos;
-  /** Callers that joined, less those that left and were dropped since. */
+  /** The callers without a timeout. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
-  /** Callers still waiting: the waiters less those whose timeout elapsed. */
-  private int waiting;
-  /** Below this many waiters, callers that left are not worth dropping. */
-  private static final int COMPACT_FROM = 16;
+  /** The callers with a timeout still waiting, earliest deadline first; {@code null} until the first. */
   private PriorityQueue<TimedWaiter> deadlines;
+  /** Callers still waiting: the waiters and the deadlines. */
+  private int waiting;
   /** The timer of the earliest caller timeout ({@link #timeoutTimerDue}), or -1. */
   private long timeoutTimer = -1;
   private long timeoutTimerDue;
@@ -65,9 +64,10 @@ public final class Flight {
    *              is the earliest deadline, the flight's timer is set for it
    */
   void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
-    waiters.add(waiter);
     waiting++;
-    if (timed) {
+    if (!timed) {
+      waiters.add(waiter);
+    } else {
       if (deadlines == null) {
         deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
       }
@@ -98,7 +98,16 @@ public final class Flight {
     done = true;
     cancelTimers();
     waiting = 0;
-    fanOut(waiters, outcome);
+    List<Promise<Object>> served = waiters;
+    if (deadlines != null && !deadlines.isEmpty()) {
+      served = new ArrayList<>(waiters.size() + deadlines.size());
+      served.addAll(waiters);
+      for (TimedWaiter timed : deadlines) {
+        served.add(timed.promise);
+      }
+      deadlines.clear();
+    }
+    fanOut(served, outcome);
     waiters.clear();
   }
 
@@ -176,6 +185,9 @@ public final class Flight {
     done = true;
     cancelTimers();
     waiters.clear();
+    if (deadlines != null) {
+      deadlines.clear();
+    }
     if (interrupter != null) {
       interrupter.run();
     }
@@ -217,13 +229,7 @@ public final class Flight {
         next.promise.fail(new CallerTimeoutException(key));
       }
     }
-    if (done) {
-      return;
-    }
-    if (waiters.size() >= COMPACT_FROM && waiters.size() - waiting >= waiting) {
-      waiters.removeIf(waiter -> waiter.future().isComplete());
-    }
-    if (next != null) {
+    if (next != null && !done) {
       arm(next.deadline);
     }
   }
