@@ -1,6 +1,6 @@
 package dev.singleflight;
 
-import dev.singleflight.impl.SingleFlightProxy;
+import dev.singleflight.impl.local.SingleFlightProxy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -1,9 +1,11 @@
 package dev.singleflight;
 
+import dev.singleflight.impl.JsonNumbers;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,7 +18,10 @@ import java.util.regex.PatternSyntaxException;
  * {@link #SingleFlightOptions(JsonObject)}, so the options can come from a deployment's {@code config()}.
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
- * {@code maxKeyLength}, {@code workerPoolName}, {@code workerPoolSize}, {@code clustered}.
+ * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
+ * {@code clustered}, {@code metricsRegistryName}. Every value is checked: one of the wrong JSON type, not a whole number where
+ * one is expected, or out of its range fails with an {@link IllegalArgumentException} naming the
+ * field and the value; nothing is truncated.
  */
 public class SingleFlightOptions {
 
@@ -34,12 +39,18 @@ public class SingleFlightOptions {
   public static final int DEFAULT_MAX_WAITERS = 0;
   /** The default longest key, in chars: {@value}. */
   public static final int DEFAULT_MAX_KEY_LENGTH = 4096;
+  /** The default cap of a JSON-protocol flight's downstream timeout, in milliseconds: {@value} (5 minutes). */
+  public static final long DEFAULT_MAX_TIMEOUT = 300_000;
+  /** The largest {@code maxTimeout} accepted, in milliseconds: {@value} (about 24.8 days). */
+  public static final long MAX_TIMEOUT_LIMIT = Integer.MAX_VALUE;
   /** By default blocking functions run on the Vert.x worker pool: {@code null}, no dedicated pool. */
   public static final String DEFAULT_WORKER_POOL_NAME = null;
   /** The default size of a dedicated worker pool: {@value}, as Vert.x's own. */
   public static final int DEFAULT_WORKER_POOL_SIZE = VertxOptions.DEFAULT_WORKER_POOL_SIZE;
   /** By default the verticle collapses calls of its own node only, even on a clustered Vert.x: {@value}. */
   public static final boolean DEFAULT_CLUSTERED = false;
+  /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
+  public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
 
   private String address;
   private List<String> allowedAddresses;
@@ -48,9 +59,11 @@ public class SingleFlightOptions {
   private int maxInFlight;
   private int maxWaiters;
   private int maxKeyLength;
+  private long maxTimeout;
   private String workerPoolName;
   private int workerPoolSize;
   private boolean clustered;
+  private String metricsRegistryName;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -61,9 +74,11 @@ public class SingleFlightOptions {
     maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     maxWaiters = DEFAULT_MAX_WAITERS;
     maxKeyLength = DEFAULT_MAX_KEY_LENGTH;
+    maxTimeout = DEFAULT_MAX_TIMEOUT;
     workerPoolName = DEFAULT_WORKER_POOL_NAME;
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
+    metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
   }
 
   /**
@@ -79,9 +94,11 @@ public class SingleFlightOptions {
     maxInFlight = other.maxInFlight;
     maxWaiters = other.maxWaiters;
     maxKeyLength = other.maxKeyLength;
+    maxTimeout = other.maxTimeout;
     workerPoolName = other.workerPoolName;
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
+    metricsRegistryName = other.metricsRegistryName;
   }
 
   /**
@@ -106,28 +123,34 @@ public class SingleFlightOptions {
       setAllowedAddresses(allowed);
     }
     if (json.getValue("maxFlightTime") != null) {
-      setMaxFlightTime(typed(json, "maxFlightTime", Number.class).longValue());
+      setMaxFlightTime(wholeNumber(json, "maxFlightTime", 0, Long.MAX_VALUE));
     }
     if (json.getValue("cancelAbandoned") != null) {
       setCancelAbandoned(typed(json, "cancelAbandoned", Boolean.class));
     }
     if (json.getValue("maxInFlight") != null) {
-      setMaxInFlight(typed(json, "maxInFlight", Number.class).intValue());
+      setMaxInFlight((int) wholeNumber(json, "maxInFlight", 0, Integer.MAX_VALUE));
     }
     if (json.getValue("maxWaiters") != null) {
-      setMaxWaiters(typed(json, "maxWaiters", Number.class).intValue());
+      setMaxWaiters((int) wholeNumber(json, "maxWaiters", 0, Integer.MAX_VALUE));
     }
     if (json.getValue("maxKeyLength") != null) {
-      setMaxKeyLength(typed(json, "maxKeyLength", Number.class).intValue());
+      setMaxKeyLength((int) wholeNumber(json, "maxKeyLength", 1, Integer.MAX_VALUE));
+    }
+    if (json.getValue("maxTimeout") != null) {
+      setMaxTimeout(wholeNumber(json, "maxTimeout", 1, MAX_TIMEOUT_LIMIT));
     }
     if (json.getValue("workerPoolName") != null) {
       setWorkerPoolName(typed(json, "workerPoolName", String.class));
     }
     if (json.getValue("workerPoolSize") != null) {
-      setWorkerPoolSize(typed(json, "workerPoolSize", Number.class).intValue());
+      setWorkerPoolSize((int) wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE));
     }
     if (json.getValue("clustered") != null) {
       setClustered(typed(json, "clustered", Boolean.class));
+    }
+    if (json.getValue("metricsRegistryName") != null) {
+      setMetricsRegistryName(typed(json, "metricsRegistryName", String.class));
     }
   }
 
@@ -137,6 +160,19 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException(field + " must be a " + type.getSimpleName() + ", was " + value);
     }
     return type.cast(value);
+  }
+
+  /**
+   * @return the field's value, a JSON number that is a whole number from {@code min} to {@code max}
+   * @throws IllegalArgumentException naming the field and the value otherwise: never truncated
+   */
+  private static long wholeNumber(JsonObject json, String field, long min, long max) {
+    Object value = json.getValue(field);
+    BigDecimal number = JsonNumbers.whole(value);
+    if (number == null || number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
+      throw new IllegalArgumentException(field + " must be a whole number from " + min + " to " + max + ", was " + value);
+    }
+    return number.longValueExact();
   }
 
   private static long notNegative(String field, long value) {
@@ -156,8 +192,10 @@ public class SingleFlightOptions {
       .put("maxInFlight", maxInFlight)
       .put("maxWaiters", maxWaiters)
       .put("maxKeyLength", maxKeyLength)
+      .put("maxTimeout", maxTimeout)
       .put("workerPoolSize", workerPoolSize)
-      .put("clustered", clustered);
+      .put("clustered", clustered)
+      .put("metricsRegistryName", metricsRegistryName);
     if (workerPoolName != null) {
       json.put("workerPoolName", workerPoolName);
     }
@@ -263,17 +301,18 @@ public class SingleFlightOptions {
     return this;
   }
 
-  /** @return the most keys in flight at once; 0 (the default) is unlimited */
+  /** @return the most flights running at once, forgotten ones included; 0 (the default) is unlimited */
   public int getMaxInFlight() {
     return maxInFlight;
   }
 
   /**
-   * Limits the keys in flight at once. A call that would start one more flight fails at once with a
-   * {@link java.util.concurrent.RejectedExecutionException} (503 in the JSON protocol); calls joining
-   * a running flight are not affected.
+   * Limits the flights running at once: those of keys in flight, and those that were forgotten but
+   * still run (so that forget-and-call cannot start executions without bound). A call that would
+   * start one more flight fails at once with a {@link java.util.concurrent.RejectedExecutionException}
+   * (503 in the JSON protocol); calls joining a running flight are not affected.
    *
-   * @param maxInFlight keys, 0 (the default) for no limit
+   * @param maxInFlight flights, 0 (the default) for no limit
    * @return this, for chaining
    * @throws IllegalArgumentException when negative
    */
@@ -318,6 +357,32 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException("maxKeyLength must be at least 1, was " + maxKeyLength);
     }
     this.maxKeyLength = maxKeyLength;
+    return this;
+  }
+
+  /**
+   * @return the longest downstream timeout a JSON-protocol flight may ask for, in milliseconds;
+   * default {@value #DEFAULT_MAX_TIMEOUT}
+   */
+  public long getMaxTimeout() {
+    return maxTimeout;
+  }
+
+  /**
+   * Caps the downstream timeout of JSON-protocol flights: a request's {@code timeout} above it (up to
+   * the largest JSON number) is taken as {@code maxTimeout}, and so is the 30 000 ms default when it
+   * is larger. A requester cannot hold a flight and its key longer than this; clustered, the node that
+   * forwards a JSON flight to its owner waits at most this plus 30 s.
+   *
+   * @param maxTimeout milliseconds, from 1 to {@value #MAX_TIMEOUT_LIMIT}; default {@value #DEFAULT_MAX_TIMEOUT}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when out of that range
+   */
+  public SingleFlightOptions setMaxTimeout(long maxTimeout) {
+    if (maxTimeout < 1 || maxTimeout > MAX_TIMEOUT_LIMIT) {
+      throw new IllegalArgumentException("maxTimeout must be from 1 to " + MAX_TIMEOUT_LIMIT + " ms, was " + maxTimeout);
+    }
+    this.maxTimeout = maxTimeout;
     return this;
   }
 
@@ -381,6 +446,34 @@ public class SingleFlightOptions {
    */
   public SingleFlightOptions setClustered(boolean clustered) {
     this.clustered = clustered;
+    return this;
+  }
+
+  /**
+   * @return the name of the Micrometer registry the verticle's meters go to; default
+   * {@value #DEFAULT_METRICS_REGISTRY_NAME}
+   */
+  public String getMetricsRegistryName() {
+    return metricsRegistryName;
+  }
+
+  /**
+   * Names the Micrometer registry the verticle's meters go to: the {@code registryName} of the
+   * Vert.x instance's {@code MicrometerMetricsOptions}, which vertx-micrometer-metrics looks up with
+   * {@code BackendRegistries.getNow(name)}. Set it when that name is not the default; with metrics on
+   * and no registry of this name, the verticle registers no meter and logs a warning once.
+   *
+   * @param metricsRegistryName a non-empty name; default {@value #DEFAULT_METRICS_REGISTRY_NAME}
+   * @return this, for chaining
+   * @throws NullPointerException when {@code null}
+   * @throws IllegalArgumentException when empty
+   */
+  public SingleFlightOptions setMetricsRegistryName(String metricsRegistryName) {
+    Objects.requireNonNull(metricsRegistryName, "metricsRegistryName");
+    if (metricsRegistryName.isEmpty()) {
+      throw new IllegalArgumentException("metricsRegistryName must not be empty");
+    }
+    this.metricsRegistryName = metricsRegistryName;
     return this;
   }
 

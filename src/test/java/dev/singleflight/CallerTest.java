@@ -1,6 +1,8 @@
 package dev.singleflight;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
@@ -9,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -16,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,6 +61,21 @@ class CallerTest extends FlightTestBase {
     CallingVerticle caller = new CallingVerticle(true);
     await(vertx.deployVerticle(caller));
     assertTrue(caller.sameContext.get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aPlainThreadCallersFutureCompletesOnAnEventLoopThreadOfTheVertxInstance() throws Exception {
+    Gate<String> gate = new Gate<>("value");
+    Future<String> call = flights.flight("k", gate);
+    CompletableFuture<String> completedOn = new CompletableFuture<>();
+    call.onComplete(ar -> {
+      Context context = Vertx.currentContext();
+      boolean eventLoop = Context.isOnEventLoopThread() && context != null && context.owner() == vertx;
+      completedOn.complete(eventLoop ? "an event loop" : Thread.currentThread().getName());
+    });
+    gate.release.countDown();
+    assertEquals("an event loop", completedOn.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals("value", call.result());
   }
 
   /** A verticle that makes {@code calls} calls of one key and counts those completed on its own context. */
@@ -126,6 +145,29 @@ class CallerTest extends FlightTestBase {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** The promise {@link FlightTestBase#barrier()} stands on. */
+  @Test
+  void callsFromOneThreadAreHandledInTheOrderSentAndAForgetSentAfterThemIsAnsweredAfterThem() throws Exception {
+    // Appended on the verticle's event loop: an async function runs there when its call is handled.
+    List<Integer> handled = Collections.synchronizedList(new ArrayList<>());
+    Promise<Integer> held = Promise.promise();
+    List<Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      int sent = i;
+      calls.add(flights.flightAsync("order-" + i, () -> {
+        handled.add(sent);
+        return held.future();
+      }));
+    }
+    await(flights.forget("sent after them"));
+    List<Integer> handledWhenTheForgetWasAnswered = List.copyOf(handled);
+    held.complete(0);
+    assertEquals(IntStream.range(0, 1_000).boxed().toList(), handledWhenTheForgetWasAnswered);
+    for (Future<Integer> call : calls) {
+      assertEquals(0, await(call));
     }
   }
 

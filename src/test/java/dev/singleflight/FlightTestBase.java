@@ -75,7 +75,9 @@ abstract class FlightTestBase {
 
   /**
    * Returns once the verticle has handled every call this thread sent before: calls from one thread
-   * reach the verticle in order, so a forget of an unrelated key is answered after all of them.
+   * reach the verticle in order, so a forget of an unrelated key is answered after all of them
+   * ({@code CallerTest.callsFromOneThreadAreHandledInTheOrderSentAndAForgetSentAfterThemIsAnsweredAfterThem}
+   * holds the verticle to it).
    */
   void barrier() throws Exception {
     await(flights.forget("barrier:" + System.nanoTime()));

@@ -1,6 +1,6 @@
 package dev.singleflight;
 
-import dev.singleflight.impl.InstanceGroup;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -54,14 +54,19 @@ class InstancesTest {
 
   /**
    * Returns once every call this thread sent before has reached the flight map of its key's owner:
-   * a request to each instance's own address, twice (once past the instance that received a call,
-   * once past the owner it forwarded the call to).
+   * JSON forgets of many keys pass every instance (the event bus spreads them), twice (once past the
+   * instance that received a JSON request, once past the owner it handed the request to). Proxy calls
+   * go straight to their owner's event loop, in the order sent.
    */
   void barrier() throws Exception {
     for (int round = 0; round < 2; round++) {
-      for (int i = 0; i < INSTANCES; i++) {
-        await(vertx.eventBus().request(ADDRESS + ".instance-" + i, new JsonObject().put("key", "barrier"),
+      List<Future<Message<Object>>> forgets = new ArrayList<>();
+      for (int k = 0; k < 64; k++) {
+        forgets.add(vertx.eventBus().request(ADDRESS, new JsonObject().put("key", "barrier-" + k),
           new DeliveryOptions().addHeader("action", "forget")));
+      }
+      for (Future<Message<Object>> forget : forgets) {
+        await(forget);
       }
     }
   }
@@ -117,18 +122,22 @@ class InstancesTest {
   }
 
   @Test
-  void keysAreSpreadOverTheInstances() {
-    InstanceGroup group = InstanceGroup.of("spread-test", INSTANCES, new SingleFlightOptions());
-    try {
-      int[] owned = new int[INSTANCES];
-      for (int k = 0; k < 1_000; k++) {
-        owned[group.ownerOf("user:" + k)]++;
-      }
-      for (int count : owned) {
-        assertEquals(250, count, 100);
-      }
-    } finally {
-      group.leave();
+  void keysAreSpreadOverTheInstances() throws Exception {
+    Map<Context, AtomicInteger> owned = new ConcurrentHashMap<>();
+    List<Future<String>> calls = new ArrayList<>();
+    for (int k = 0; k < 1_000; k++) {
+      // An async function runs on the event loop of the instance that owns its key.
+      calls.add(flights.flightAsync("user:" + k, () -> {
+        owned.computeIfAbsent(Vertx.currentContext(), c -> new AtomicInteger()).incrementAndGet();
+        return Future.succeededFuture("ok");
+      }));
+    }
+    for (Future<String> call : calls) {
+      await(call);
+    }
+    assertEquals(INSTANCES, owned.size());
+    for (AtomicInteger count : owned.values()) {
+      assertEquals(250, count.get(), 100);
     }
   }
 

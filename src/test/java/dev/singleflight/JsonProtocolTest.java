@@ -1,9 +1,12 @@
 package dev.singleflight;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.impl.OutboundDeliveryContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -140,6 +143,38 @@ class JsonProtocolTest extends FlightTestBase {
     assertFailure(504, SERVICE, failureOf(request(body, "flight")));
   }
 
+  /**
+   * Records the send timeout of each message sent to the service. The public {@link DeliveryContext}
+   * does not show it: Vert.x's outbound context holds the {@link DeliveryOptions} of the send.
+   */
+  Handler<DeliveryContext<Object>> recordingSendTimeoutsTo(List<Long> sendTimeouts) {
+    return delivery -> {
+      if (SERVICE.equals(delivery.message().address()) && delivery instanceof OutboundDeliveryContext<?> outbound) {
+        sendTimeouts.add(outbound.options.getSendTimeout());
+      }
+      delivery.next();
+    };
+  }
+
+  @Test
+  void aFlightWithoutATimeoutSendsItsDownstreamRequestWithVertxsDefaultOf30Seconds() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    assertEquals("answered", await(request(new JsonObject().put("key", "k").put("address", SERVICE), null)));
+    assertEquals(List.of(30_000L), sendTimeouts);
+  }
+
+  @Test
+  void aFlightsTimeoutIsTheSendTimeoutOfItsDownstreamRequest() throws Exception {
+    List<Long> sendTimeouts = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(recordingSendTimeoutsTo(sendTimeouts));
+    vertx.eventBus().consumer(SERVICE, message -> message.reply("answered"));
+    JsonObject body = new JsonObject().put("key", "k").put("address", SERVICE).put("timeout", 1_234);
+    assertEquals("answered", await(request(body, null)));
+    assertEquals(List.of(1_234L), sendTimeouts);
+  }
+
   static Stream<Arguments> malformedRequests() {
     JsonObject valid = new JsonObject().put("key", "k").put("address", SERVICE);
     return Stream.of(
@@ -151,8 +186,8 @@ class JsonProtocolTest extends FlightTestBase {
       Arguments.of(new JsonObject().put("key", "k"), "flight", "address must be a non-empty string"),
       Arguments.of(valid.copy().put("address", 7), null, "address must be a non-empty string"),
       Arguments.of(valid.copy().put("address", ""), null, "address must be a non-empty string"),
-      Arguments.of(valid.copy().put("timeout", "soon"), null, "timeout must be a positive number"),
-      Arguments.of(valid.copy().put("timeout", -5), null, "timeout must be a positive number"),
+      Arguments.of(valid.copy().put("timeout", "soon"), null, "timeout must be a positive whole number"),
+      Arguments.of(valid.copy().put("timeout", -5), null, "timeout must be a positive whole number"),
       Arguments.of(valid, "fly", "unknown action 'fly'"),
       Arguments.of(new JsonObject(), "forget", "key must be a non-empty string"));
   }
@@ -239,6 +274,23 @@ class JsonProtocolTest extends FlightTestBase {
   }
 
   @Test
+  void aProxyCallerJoinsAJsonFlightOfTheSameKeyAndGetsTheDownstreamReplyWithoutRunningItsFunction() throws Exception {
+    deployService();
+    Future<Object> jsonCall = jsonFlight("k", null);
+    AtomicInteger runs = new AtomicInteger();
+    Future<JsonObject> proxyCall = flights.flight("k", () -> {
+      runs.incrementAndGet();
+      return new JsonObject().put("from", "proxy");
+    });
+    barrier();
+    assertEquals(1, received.size());
+    received.get(0).reply(new JsonObject().put("from", "service"));
+    assertEquals(new JsonObject().put("from", "service"), await(proxyCall));
+    assertEquals(new JsonObject().put("from", "service"), await(jsonCall));
+    assertEquals(0, runs.get());
+  }
+
+  @Test
   void aProxyFlightsResultWithoutACodecIs500ForJsonRequesters() throws Exception {
     Gate<Object> gate = new Gate<>(new Object() {
       @Override
@@ -250,7 +302,7 @@ class JsonProtocolTest extends FlightTestBase {
     Future<Object> jsonCall = jsonFlight("k", null);
     barrier();
     gate.release.countDown();
-    assertFailure(500, "has no event-bus codec", failureOf(jsonCall));
+    assertFailure(500, "cannot be sent: No message codec", failureOf(jsonCall));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.singleflight;
 
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,18 +59,53 @@ class LifecycleTest extends FlightTestBase {
   }
 
   @Test
-  void callersRacingAnUndeployEachGetAValueOrAFailure() throws Exception {
+  void callersRacingAnUndeployEachGetAValueOrAFailureSayingTheVerticleIsGone() throws Exception {
     List<Future<Integer>> calls = new ArrayList<>();
     AtomicInteger runs = new AtomicInteger();
+    Future<?> undeployed = null;
     for (int i = 0; i < 2_000; i++) {
       calls.add(flights.flight("k" + (i % 50), runs::incrementAndGet));
       if (i == 1_000) {
-        vertx.undeploy(deploymentId);
+        undeployed = vertx.undeploy(deploymentId);
       }
     }
+    await(undeployed);
     for (Future<Integer> call : calls) {
-      call.toCompletionStage().toCompletableFuture().handle((v, e) -> v).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      await(call.otherwiseEmpty());
+      if (call.succeeded()) {
+        assertTrue(call.result() >= 1 && call.result() <= runs.get(), "not a run's value: " + call.result());
+      } else {
+        Throwable failure = call.cause();
+        boolean stopped = failure instanceof IllegalStateException && failure.getMessage().contains("undeployed");
+        boolean gone = failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
+        assertTrue(stopped || gone, "unexpected failure: " + failure);
+      }
     }
+    ReplyException afterwards = assertInstanceOf(ReplyException.class, failureOf(flights.flight("k0", runs::incrementAndGet)));
+    assertEquals(ReplyFailure.NO_HANDLERS, afterwards.failureType());
+  }
+
+  @Test
+  void aResultArrivingAfterUndeployIsDroppedAndTheNextDeploymentRunsTheKeyAfresh() throws Exception {
+    Promise<String> late = Promise.promise();
+    Future<String> waiting = flights.flightAsync("k", late::future);
+    barrier();
+    await(vertx.undeploy(deploymentId));
+    Throwable failure = failureOf(waiting);
+    assertInstanceOf(IllegalStateException.class, failure);
+    deploymentId = await(vertx.deployVerticle(new SingleFlightVerticle()));
+    Promise<String> current = Promise.promise();
+    AtomicInteger runs = new AtomicInteger();
+    Future<String> next = flights.flightAsync("k", () -> {
+      runs.incrementAndGet();
+      return current.future();
+    });
+    barrier();
+    late.complete("late");
+    current.complete("fresh");
+    assertEquals("fresh", await(next));
+    assertEquals(1, runs.get());
+    assertSame(failure, waiting.cause());
   }
 
   @Test

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -49,6 +50,31 @@ class LimitsTest extends FlightTestBase {
     assertEquals("fresh", await(flights.flight("k", () -> "fresh")));
     slow.release.countDown();
     assertEquals(1, slow.runs.get());
+  }
+
+  @Test
+  void aResultArrivingAfterMaxFlightTimeReachesNobodyNotEvenTheKeysNextFlight() throws Exception {
+    // Long enough for the next flight to run its course in a few event-bus round trips.
+    redeploy(new SingleFlightOptions().setMaxFlightTime(2_000));
+    Promise<String> late = Promise.promise();
+    Future<String> timedOut = flights.flightAsync("k", late::future);
+    assertInstanceOf(TimeoutException.class, failureOf(timedOut));
+    Promise<String> current = Promise.promise();
+    Future<String> next = flights.flightAsync("k", current::future);
+    barrier();
+    // Its listener runs on this thread and hands it to the verticle's event loop, ahead of the barrier.
+    late.complete("late");
+    barrier();
+    AtomicInteger thirdRuns = new AtomicInteger();
+    Future<String> joiner = flights.flightAsync("k", () -> {
+      thirdRuns.incrementAndGet();
+      return Future.succeededFuture("third");
+    });
+    barrier();
+    current.complete("fresh");
+    assertEquals("fresh", await(next));
+    assertEquals("fresh", await(joiner));
+    assertEquals(0, thirdRuns.get(), "the late result ended the key's next flight");
   }
 
   @Test
@@ -155,18 +181,38 @@ class LimitsTest extends FlightTestBase {
   }
 
   @Test
-  void beyondMaxWaitersACallerIsRejectedAtOnce() throws Exception {
+  void beyondMaxWaitersACallerIsRejectedAtOnceWhileTheAdmittedOnesGetTheResult() throws Exception {
     redeploy(new SingleFlightOptions().setMaxWaiters(3));
     Gate<String> gate = new Gate<>("value");
-    Future<String> first = flights.flight("k", gate);
-    flights.flight("k", gate);
-    flights.flight("k", gate);
+    List<Future<String>> admitted = List.of(flights.flight("k", gate), flights.flight("k", gate), flights.flight("k", gate));
     Throwable rejected = failureOf(flights.flight("k", gate));
     assertInstanceOf(RejectedExecutionException.class, rejected);
     assertTrue(rejected.getMessage().contains("maxWaiters"), rejected.getMessage());
     assertFailure(503, "maxWaiters", failureOf(jsonFlight("k", "any.service")));
     gate.release.countDown();
-    assertEquals("value", await(first));
+    for (Future<String> call : admitted) {
+      assertEquals("value", await(call));
+    }
+    assertEquals(1, gate.runs.get());
+  }
+
+  @Test
+  void maxWaitersIsCountedPerKeySoAFullKeyDoesNotRefuseCallersOfAnother() throws Exception {
+    redeploy(new SingleFlightOptions().setMaxWaiters(2));
+    Gate<String> fullGate = new Gate<>("full");
+    List<Future<String>> full = List.of(flights.flight("full", fullGate), flights.flight("full", fullGate));
+    assertInstanceOf(RejectedExecutionException.class, failureOf(flights.flight("full", fullGate)));
+    Gate<String> otherGate = new Gate<>("other");
+    List<Future<String>> other = List.of(flights.flight("other", otherGate), flights.flight("other", otherGate));
+    assertInstanceOf(RejectedExecutionException.class, failureOf(flights.flight("other", otherGate)));
+    otherGate.release.countDown();
+    for (Future<String> call : other) {
+      assertEquals("other", await(call));
+    }
+    fullGate.release.countDown();
+    for (Future<String> call : full) {
+      assertEquals("full", await(call));
+    }
   }
 
   // maxKeyLength

@@ -41,10 +41,14 @@ class MetricsTest {
   String deploymentId;
   SingleFlight flights;
 
+  /** The name of the registry of {@link #vertxWithMetrics}: not the default, as the verticle must be told. */
+  static final String REGISTRY_NAME = "singleflight-test";
+
+  /** @return a Vert.x whose Micrometer metrics go to {@code registry}, named {@link #REGISTRY_NAME} */
   static Vertx vertxWithMetrics(MeterRegistry registry, boolean enabled) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setEnabled(enabled)
-      .setRegistryName("singleflight-test-" + UUID.randomUUID());
+      .setRegistryName(REGISTRY_NAME);
     return Vertx.builder()
       .with(new VertxOptions().setMetricsOptions(metrics))
       .withMetrics(new MicrometerMetricsFactory(registry))
@@ -55,8 +59,13 @@ class MetricsTest {
   void deploy() throws Exception {
     registry = new SimpleMeterRegistry();
     vertx = vertxWithMetrics(registry, true);
-    deploymentId = await(vertx.deployVerticle(new SingleFlightVerticle()));
+    deploymentId = await(vertx.deployVerticle(new SingleFlightVerticle(measured())));
     flights = SingleFlight.createProxy(vertx);
+  }
+
+  /** @return options whose meters go to the registry of {@link #vertxWithMetrics} */
+  static SingleFlightOptions measured() {
+    return new SingleFlightOptions().setMetricsRegistryName(REGISTRY_NAME);
   }
 
   @AfterEach
@@ -109,6 +118,24 @@ class MetricsTest {
   }
 
   @Test
+  void aForgottenFlightStillRunningCountsAsInflightUntilItEnds() throws Exception {
+    FlightTestBase.Gate<String> forgotten = new FlightTestBase.Gate<>("old");
+    Future<String> oldCall = flights.flight("k", forgotten);
+    await(flights.forget("k"));
+    assertEquals(1.0, gauge("singleflight.inflight"));
+    FlightTestBase.Gate<String> current = new FlightTestBase.Gate<>("new");
+    Future<String> newCall = flights.flight("k", current);
+    barrier();
+    assertEquals(2.0, gauge("singleflight.inflight"));
+    forgotten.release.countDown();
+    assertEquals("old", await(oldCall));
+    assertEquals(1.0, gauge("singleflight.inflight"));
+    current.release.countDown();
+    assertEquals("new", await(newCall));
+    assertEquals(0.0, gauge("singleflight.inflight"));
+  }
+
+  @Test
   void failedExecutionsAreCountedUnderOutcomeFailure() throws Exception {
     failureOf(flights.flight("k", () -> {
       throw new IOException("down");
@@ -148,7 +175,7 @@ class MetricsTest {
 
   @Test
   void verticlesAtDifferentAddressesHaveSeparateSeries() throws Exception {
-    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("other"))));
+    await(vertx.deployVerticle(new SingleFlightVerticle(measured().setAddress("other"))));
     await(SingleFlight.createProxy(vertx, "other").flight("k", () -> "value"));
     assertEquals(1.0, registry.find("singleflight.calls").tag("address", "other").tag("role", "leader").counter().count());
     assertEquals(0.0, calls("leader"));
@@ -160,6 +187,14 @@ class MetricsTest {
     await(vertx.undeploy(deploymentId));
     assertNull(meter("singleflight.inflight").gauge());
     assertNull(meter("singleflight.waiters").gauge());
+  }
+
+  @Test
+  void aVerticleToldAnotherRegistryNameRegistersNoMeterAndStillServes() throws Exception {
+    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
+      .setMetricsRegistryName("no-such-registry"))));
+    assertEquals("value", await(SingleFlight.createProxy(vertx, "unmeasured").flight("k", () -> "value")));
+    assertTrue(registry.find("singleflight.calls").tag("address", "unmeasured").meters().isEmpty());
   }
 
   @Test

@@ -18,17 +18,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReadmeSnippetsTest {
 
   static final Pattern SNIPPET = Pattern.compile("<!-- snippet: (\\w+)#(\\w+) -->\\n```java\\n(.*?)```", Pattern.DOTALL);
+  /** Anything that looks like a marker, well-formed or not: each must be a checked snippet. */
+  static final Pattern MARKER = Pattern.compile("<!--\\s*snippet");
   static final Path EXAMPLES = Path.of("examples/src/main/java/dev/singleflight/examples");
 
   @Test
-  void everyQuotedSnippetMatchesItsExample() throws IOException {
-    int quoted = 0;
-    for (String document : List.of("README.md", "examples/BRIDGE.md")) {
-      quoted += checkSnippets(Path.of(document));
+  void everySnippetMarkerOfTheDocumentationQuotesItsExampleExactly() throws IOException {
+    for (Path document : documents()) {
+      long markers = MARKER.matcher(Files.readString(document)).results().count();
+      assertEquals(markers, checkSnippets(document),
+        document + ": a marker is malformed or not followed by a ```java block");
     }
-    assertTrue(quoted >= 9, "found only " + quoted + " snippets");
+    for (String quoting : List.of("README.md", "examples/BRIDGE.md")) {
+      assertTrue(MARKER.matcher(Files.readString(Path.of(quoting))).find(), quoting + " lost its snippet markers");
+    }
   }
 
+  /** @return the project's Markdown files, outside build output and version control */
+  private static List<Path> documents() throws IOException {
+    try (Stream<Path> files = Files.walk(Path.of("."))) {
+      return files.filter(file -> file.toString().endsWith(".md"))
+        .filter(file -> !file.startsWith("./target") && !file.startsWith("./.git"))
+        .toList();
+    }
+  }
+
+  /** @return the snippets of {@code document} checked against their examples */
   private static int checkSnippets(Path document) throws IOException {
     Matcher snippets = SNIPPET.matcher(Files.readString(document));
     int quoted = 0;

@@ -1,8 +1,13 @@
 package dev.singleflight;
 
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.List;
 
@@ -24,6 +29,7 @@ class SingleFlightOptionsTest {
     assertEquals(0, defaults.getMaxInFlight());
     assertEquals(0, defaults.getMaxWaiters());
     assertEquals(4096, defaults.getMaxKeyLength());
+    assertEquals(300_000, defaults.getMaxTimeout());
     assertNull(defaults.getWorkerPoolName());
     assertEquals(20, defaults.getWorkerPoolSize());
     assertFalse(defaults.isClustered());
@@ -48,6 +54,7 @@ class SingleFlightOptionsTest {
       .setMaxInFlight(100)
       .setMaxWaiters(1_000)
       .setMaxKeyLength(256)
+      .setMaxTimeout(60_000)
       .setWorkerPoolName("lookups")
       .setWorkerPoolSize(8)
       .setClustered(true);
@@ -60,6 +67,7 @@ class SingleFlightOptionsTest {
     assertEquals(100, read.getMaxInFlight());
     assertEquals(1_000, read.getMaxWaiters());
     assertEquals(256, read.getMaxKeyLength());
+    assertEquals(60_000, read.getMaxTimeout());
     assertEquals("lookups", read.getWorkerPoolName());
     assertEquals(8, read.getWorkerPoolSize());
     assertTrue(read.isClustered());
@@ -82,6 +90,8 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> options.setMaxKeyLength(0));
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolSize(0));
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolName(""));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("cancelAbandoned", "yes")));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("maxWaiters", "many")));
   }
@@ -92,5 +102,61 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class,
       () -> new SingleFlightOptions(new JsonObject().put("allowedAddresses", new JsonArray().add(1))));
     assertEquals(List.of(), new SingleFlightOptions().setAllowedAddresses(null).getAllowedAddresses());
+  }
+
+  /** Each value is out of its field's range, not whole, or of the wrong JSON type: none may be truncated. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "maxInFlight | 4294967297",
+    "maxInFlight | 2147483648",
+    "maxInFlight | 1.5",
+    "maxInFlight | -1",
+    "maxWaiters | 1e19",
+    "maxWaiters | 18446744073709551617",
+    "maxKeyLength | 0",
+    "maxKeyLength | 4294967296",
+    "workerPoolSize | 0.999",
+    "workerPoolSize | 4294967297",
+    "maxFlightTime | 9223372036854775808",
+    "maxFlightTime | -0.5",
+    "maxFlightTime | 1e300",
+    "maxTimeout | 0",
+    "maxTimeout | 2147483648",
+    "maxTimeout | \"30000\"",
+    "cancelAbandoned | 1",
+    "clustered | \"true\"",
+    "address | 7",
+    "workerPoolName | []"})
+  void aValueOutOfRangeOrOfTheWrongTypeFailsNamingTheFieldAndTheValue(String field, String value) {
+    JsonObject json = new JsonObject("{\"" + field + "\":" + value + "}");
+    IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json));
+    assertTrue(failure.getMessage().contains(field), failure.getMessage());
+    String shown = String.valueOf(json.getValue(field));
+    assertTrue(failure.getMessage().contains(shown), failure.getMessage() + " does not show " + shown);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "maxInFlight | 2147483647 | 2147483647",
+    "maxInFlight | 3.0 | 3",
+    "maxWaiters | 1e3 | 1000",
+    "maxFlightTime | 9223372036854775807 | 9223372036854775807",
+    "maxTimeout | 2147483647 | 2147483647"})
+  void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
+    JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
+    assertEquals(expected, ((Number) read.getValue(field)).longValue());
+  }
+
+  @Test
+  void aConfigOutOfRangeFailsTheDeploymentNamingTheFieldAndTheValue() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Future<String> deployment = vertx.deployVerticle(new SingleFlightVerticle(),
+        new DeploymentOptions().setConfig(new JsonObject().put("maxInFlight", 4294967297L)));
+      Throwable failure = assertThrows(IllegalArgumentException.class, () -> FlightTestBase.await(deployment));
+      assertTrue(failure.getMessage().contains("maxInFlight") && failure.getMessage().contains("4294967297"), failure.getMessage());
+    } finally {
+      FlightTestBase.await(vertx.close());
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.singleflight;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -14,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A million mixed calls from plain threads and verticles: blocking and async, hot and cold keys,
- * random failures, timeouts and forgets. Every caller must get the value of its own key or an
- * error it asked for, none may be lost, and afterwards nothing is left in flight.
+ * A million mixed calls, half from plain threads and half from verticles' event loops: blocking
+ * and async, hot and cold keys, random failures, timeouts and forgets. Every caller must get the
+ * value of its own key or an error it asked for, none may be lost, and afterwards nothing is left
+ * in flight.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SoakTest {
@@ -49,10 +54,16 @@ class SoakTest {
   final AtomicLong failures = new AtomicLong();
   final AtomicLong timeouts = new AtomicLong();
   final AtomicLong forgets = new AtomicLong();
+  /** Calls made on a thread that is not Vert.x's, and on an event loop. */
+  final AtomicLong fromPlainThreads = new AtomicLong();
+  final AtomicLong fromEventLoops = new AtomicLong();
   final List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
 
-  /** One sender's share of the calls, sent in batches; completes once every call of it completed. */
-  Future<Void> send(Vertx vertx, SingleFlight flights, int sender, int calls) {
+  /**
+   * One sender's share of the calls from a verticle's event loop, in batches: each batch is sent
+   * once the one before completed, from the callback of that completion, on the same event loop.
+   */
+  Future<Void> sendFromEventLoop(Vertx vertx, SingleFlight flights, int sender, int calls) {
     SplittableRandom random = new SplittableRandom(sender);
     Promise<Void> done = Promise.promise();
     sendBatch(vertx, flights, sender, random, calls, done);
@@ -72,7 +83,29 @@ class SoakTest {
     Future.join(batch).onComplete(ar -> sendBatch(vertx, flights, sender, random, left - size, done));
   }
 
+  /**
+   * One sender's share of the calls from the calling plain thread, in batches: each batch is sent
+   * from this thread once this thread saw the one before complete.
+   */
+  void sendFromThisThread(Vertx vertx, SingleFlight flights, int sender, int calls) throws Exception {
+    SplittableRandom random = new SplittableRandom(sender);
+    for (int left = calls; left > 0; ) {
+      int size = Math.min(BATCH, left);
+      List<Future<?>> batch = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
+        batch.add(call(vertx, flights, sender, random, left - i));
+      }
+      await(Future.join(batch).otherwiseEmpty());
+      left -= size;
+    }
+  }
+
   private Future<?> call(Vertx vertx, SingleFlight flights, int sender, SplittableRandom random, int n) {
+    if (Context.isOnEventLoopThread()) {
+      fromEventLoops.incrementAndGet();
+    } else if (!Context.isOnVertxThread()) {
+      fromPlainThreads.incrementAndGet();
+    }
     int dice = random.nextInt(100);
     String key = dice < 70 ? HOT_KEYS[random.nextInt(HOT_KEYS.length)] : "cold-" + sender + "-" + n;
     if (dice == 99) {
@@ -131,7 +164,7 @@ class SoakTest {
 
     @Override
     public Future<?> start() {
-      send(vertx, SingleFlight.createProxy(vertx), sender, calls).onComplete(ar -> done.complete(null));
+      sendFromEventLoop(vertx, SingleFlight.createProxy(vertx), sender, calls).onComplete(ar -> done.complete(null));
       return Future.succeededFuture();
     }
   }
@@ -140,8 +173,9 @@ class SoakTest {
   void aMillionMixedCallsAreAllAnsweredCorrectlyAndNothingIsLeftInFlight() throws Exception {
     MeterRegistry registry = new SimpleMeterRegistry();
     Vertx vertx = MetricsTest.vertxWithMetrics(registry, true);
+    ExecutorService plainThreads = Executors.newFixedThreadPool(SENDERS - SENDERS / 2);
     try {
-      await(vertx.deployVerticle(new SingleFlightVerticle()));
+      await(vertx.deployVerticle(new SingleFlightVerticle(MetricsTest.measured())));
       SingleFlight flights = SingleFlight.createProxy(vertx);
       int share = CALLS / SENDERS;
       List<CompletableFuture<Void>> senders = new ArrayList<>();
@@ -152,10 +186,17 @@ class SoakTest {
       }
       for (int s = SENDERS / 2; s < SENDERS; s++) {
         int sender = s;
-        senders.add(CompletableFuture.runAsync(() -> send(vertx, flights, sender, share)
-          .toCompletionStage().toCompletableFuture().join()));
+        senders.add(CompletableFuture.runAsync(() -> {
+          try {
+            sendFromThisThread(vertx, flights, sender, share);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        }, plainThreads));
       }
       CompletableFuture.allOf(senders.toArray(CompletableFuture[]::new)).get(4, TimeUnit.MINUTES);
+      assertEquals(CALLS / 2, fromPlainThreads.get(), "calls sent from plain threads");
+      assertEquals(CALLS / 2, fromEventLoops.get(), "calls sent from event loops");
 
       assertEquals(List.of(), wrong);
       assertEquals(CALLS, values.get() + failures.get() + timeouts.get() + forgets.get(), "calls lost");
@@ -168,6 +209,7 @@ class SoakTest {
         + registry.get("singleflight.calls").tag("role", "follower").counter().count();
       assertEquals(CALLS - forgets.get(), (long) calls);
     } finally {
+      plainThreads.shutdownNow();
       await(vertx.close());
     }
   }

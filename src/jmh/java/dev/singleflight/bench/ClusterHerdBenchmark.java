@@ -47,7 +47,7 @@ import java.util.function.Supplier;
 public class ClusterHerdBenchmark {
 
   /**
-   * The headers of a node's join at the key's owner, as {@code dev.singleflight.impl.ClusterRouter}
+   * The headers of a node's join at the key's owner, as {@code dev.singleflight.impl.cluster.ClusterProtocol}
    * sends them: how the benchmark knows that every node waits on the owner.
    */
   private static final String OP_HEADER = "singleflight-op";

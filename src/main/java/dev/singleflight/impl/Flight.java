@@ -1,5 +1,6 @@
 package dev.singleflight.impl;
 
+import dev.singleflight.CallerTimeoutException;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 
@@ -13,27 +14,34 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One execution in flight for a key, and the callers waiting for it.
  *
  * <p>Only touched on the verticle's event loop. Each caller is its promise; the flight completes
- * every promise with the same result or failure, once. Callers with a timeout are also kept in
- * deadline order, served by one timer per flight set for the earliest deadline, not one per caller.
+ * every promise with the same result or failure, once, each in isolation: a caller whose handler
+ * throws does not keep the others from theirs. Callers with a timeout are also kept in deadline
+ * order, served by one timer per flight set for the earliest deadline, not one per caller. A caller
+ * whose timeout elapsed is dropped from the waiters once they hold as many such callers as waiting
+ * ones, so that it costs nothing once answered: the waiters never hold more than twice the callers
+ * still waiting (plus a few), and {@code maxWaiters} bounds memory, not only a count.
  */
-final class Flight {
+public final class Flight {
 
   final String key;
   private final FlightMap owner;
   /** {@link System#nanoTime()} at start, kept only for metrics. */
   final long startNanos;
+  /** Callers that joined, less those that left and were dropped since. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
   /** Callers still waiting: the waiters less those whose timeout elapsed. */
   private int waiting;
+  /** Below this many waiters, callers that left are not worth dropping. */
+  private static final int COMPACT_FROM = 16;
   private PriorityQueue<TimedWaiter> deadlines;
-  private long deadlineTimer = -1;
-  private long timerDeadline;
+  /** The timer of the earliest caller timeout ({@link #timeoutTimerDue}), or -1. */
+  private long timeoutTimer = -1;
+  private long timeoutTimerDue;
   /** The timer of maxFlightTime, or -1. */
   long flightTimer = -1;
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
@@ -51,12 +59,12 @@ final class Flight {
   }
 
   /**
-   * Adds a caller.
+   * Adds a caller to the flight.
    *
    * @param timed whether the caller gives up at {@code deadline}, a {@link System#nanoTime()}; if it
    *              is the earliest deadline, the flight's timer is set for it
    */
-  void join(Promise<Object> waiter, boolean timed, long deadline) {
+  void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
     waiters.add(waiter);
     waiting++;
     if (timed) {
@@ -64,7 +72,7 @@ final class Flight {
         deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
       }
       deadlines.add(new TimedWaiter(waiter, deadline));
-      if (deadlineTimer == -1 || deadline - timerDeadline < 0) {
+      if (timeoutTimer == -1 || deadline - timeoutTimerDue < 0) {
         arm(deadline);
       }
     }
@@ -104,6 +112,7 @@ final class Flight {
       settle(waiters.get(0), outcome);
       return;
     }
+    // Vert.x's internal API: a promise's context and its event loop, which no public API tells.
     Map<EventLoop, Map<ContextInternal, List<Promise<Object>>>> byEventLoop = null;
     // Waiters of one context mostly come in a row: the last context's list saves two look-ups.
     ContextInternal lastContext = null;
@@ -143,11 +152,22 @@ final class Flight {
     });
   }
 
+  /**
+   * Completes one waiter. A handler of the waiter that throws (one that replies to a JSON requester
+   * runs right here) is reported to the current context, and the other waiters are still served.
+   */
   private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
-    if (outcome.succeeded()) {
-      waiter.tryComplete(outcome.result());
-    } else {
-      waiter.tryFail(outcome.cause());
+    try {
+      if (outcome.succeeded()) {
+        waiter.tryComplete(outcome.result());
+      } else {
+        waiter.tryFail(outcome.cause());
+      }
+    } catch (Throwable t) {
+      ContextInternal current = ContextInternal.current();
+      if (current != null) {
+        current.reportException(t);
+      }
     }
   }
 
@@ -162,9 +182,9 @@ final class Flight {
   }
 
   private void cancelTimers() {
-    if (deadlineTimer != -1) {
-      owner.vertx().cancelTimer(deadlineTimer);
-      deadlineTimer = -1;
+    if (timeoutTimer != -1) {
+      owner.vertx().cancelTimer(timeoutTimer);
+      timeoutTimer = -1;
     }
     if (flightTimer != -1) {
       owner.vertx().cancelTimer(flightTimer);
@@ -173,17 +193,17 @@ final class Flight {
   }
 
   private void arm(long deadline) {
-    if (deadlineTimer != -1) {
-      owner.vertx().cancelTimer(deadlineTimer);
+    if (timeoutTimer != -1) {
+      owner.vertx().cancelTimer(timeoutTimer);
     }
-    timerDeadline = deadline;
+    timeoutTimerDue = deadline;
     long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
-    deadlineTimer = owner.vertx().setTimer(delayMillis, id -> expire());
+    timeoutTimer = owner.vertx().setTimer(delayMillis, id -> expire());
   }
 
   /** Fails the callers whose deadline has passed, then re-arms for the next one. */
   private void expire() {
-    deadlineTimer = -1;
+    timeoutTimer = -1;
     if (done) {
       return;
     }
@@ -194,11 +214,16 @@ final class Flight {
       if (!next.promise.future().isComplete()) {
         waiting--;
         owner.waiterLeft(this);
-        next.promise.fail(new TimeoutException(
-          "single-flight call for key '" + key + "' timed out; the flight goes on for other callers"));
+        next.promise.fail(new CallerTimeoutException(key));
       }
     }
-    if (next != null && !done) {
+    if (done) {
+      return;
+    }
+    if (waiters.size() >= COMPACT_FROM && waiters.size() - waiting >= waiting) {
+      waiters.removeIf(waiter -> waiter.future().isComplete());
+    }
+    if (next != null) {
       arm(next.deadline);
     }
   }

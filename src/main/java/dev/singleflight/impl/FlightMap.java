@@ -1,6 +1,9 @@
 package dev.singleflight.impl;
 
+import dev.singleflight.KeyTooLongException;
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.VerticleStoppedException;
+import dev.singleflight.impl.metrics.FlightMetrics;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,14 +23,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The verticle's map of flights: key to the one {@link Flight} running for it, and the limits of
- * {@link SingleFlightOptions} applied to calls joining it.
+ * {@link SingleFlightOptions} applied to calls joining it. Every way in (a proxy call, a JSON
+ * request, a node of the cluster) ends in {@link #join}.
  *
  * <p>Only touched on the verticle's event loop ({@link #context}): no locks. The outcome of a flight's
- * {@link Work} may complete on any thread; it is brought back to the event loop before the map is
+ * {@link Execution} may complete on any thread; it is brought back to the event loop before the map is
  * touched.
  */
 public final class FlightMap {
 
+  /** Vert.x's internal context API: {@code inThread()} and the executor of blocking functions, ordered or not. */
   private final ContextInternal context;
   private final SingleFlightOptions options;
   /** Null when metrics are off. */
@@ -48,29 +53,15 @@ public final class FlightMap {
     this.workers = workers;
   }
 
-  /** Serves one proxy call: forget, or join the key's flight. */
-  public void handle(FlightRequest request) {
-    if (request.kind == FlightRequest.Kind.FORGET) {
-      if (closed) {
-        request.promise.tryFail(stopped());
-      } else {
-        forget(request.key);
-        request.promise.tryComplete();
-      }
-    } else {
-      join(request.key, request.promise, request.timed, request.deadline, request);
-    }
-  }
-
   /**
-   * Adds {@code waiter} to the flight of {@code key}, starting {@code work} when the key is free.
+   * Adds {@code waiter} to the flight of {@code key}, starting {@code execution} when the key is free.
    * The waiter fails at once when the verticle is closed ({@link VerticleStoppedException}), the key
    * is too long ({@link KeyTooLongException}) or a limit is reached
    * ({@link RejectedExecutionException}).
    *
    * @param timed whether the waiter gives up at {@code deadline}, a {@link System#nanoTime()}
    */
-  public void join(String key, Promise<Object> waiter, boolean timed, long deadline, Work work) {
+  public void join(String key, Promise<Object> waiter, boolean timed, long deadline, Execution execution) {
     if (closed) {
       waiter.tryFail(stopped());
       return;
@@ -89,12 +80,14 @@ public final class FlightMap {
       if (metrics != null) {
         metrics.follower();
       }
-      flight.join(waiter, timed, deadline);
+      flight.addWaiter(waiter, timed, deadline);
       return;
     }
-    if (options.getMaxInFlight() > 0 && flights.size() >= options.getMaxInFlight()) {
-      waiter.tryFail(new RejectedExecutionException(
-        flights.size() + " keys are in flight, the most maxInFlight allows; key '" + key + "' was refused"));
+    // Forgotten flights still run: they count, or forget-and-call would run without bound.
+    int running = flights.size() + forgotten.size();
+    if (options.getMaxInFlight() > 0 && running >= options.getMaxInFlight()) {
+      waiter.tryFail(new RejectedExecutionException(running + " flights are running (" + forgotten.size()
+        + " of them forgotten), the most maxInFlight allows; key '" + key + "' was refused"));
       return;
     }
     if (metrics != null) {
@@ -102,7 +95,7 @@ public final class FlightMap {
     }
     Flight started = new Flight(key, this, metrics != null);
     flights.put(key, started);
-    started.join(waiter, timed, deadline);
+    started.addWaiter(waiter, timed, deadline);
     if (options.getMaxFlightTime() > 0) {
       started.flightTimer = context.owner().setTimer(options.getMaxFlightTime(), id -> {
         started.flightTimer = -1;
@@ -110,9 +103,11 @@ public final class FlightMap {
           + options.getMaxFlightTime() + " ms")));
       });
     }
+    // Saved and restored: an async function may call into this map (another key) while it starts.
+    boolean outerStarting = starting;
     starting = true;
     try {
-      work.start(this, started).onComplete(outcome -> {
+      start(execution, started).onComplete(outcome -> {
         if (starting || !context.inThread()) {
           // Ends in a task of its own, after the calls already queued: they were made before the
           // outcome arrived, so they join this flight rather than start another.
@@ -122,7 +117,19 @@ public final class FlightMap {
         }
       });
     } finally {
-      starting = false;
+      starting = outerStarting;
+    }
+  }
+
+  /**
+   * Starts {@code execution}: whatever it throws (a downstream body without a codec, say) is its
+   * outcome, so that the flight, already in the map, ends and frees its key.
+   */
+  private Future<Object> start(Execution execution, Flight flight) {
+    try {
+      return execution.start(this, flight);
+    } catch (Throwable t) {
+      return Future.failedFuture(t);
     }
   }
 
@@ -141,7 +148,7 @@ public final class FlightMap {
    * Runs a blocking function on a worker thread: unordered, so that keys run in parallel. With
    * cancelAbandoned, the flight can interrupt it.
    */
-  Future<Object> executeBlocking(Flight flight, Callable<Object> fn) {
+  public Future<Object> executeBlocking(Flight flight, Callable<Object> fn) {
     Callable<Object> task = fn;
     if (options.isCancelAbandoned()) {
       InterruptibleCall call = new InterruptibleCall(fn);

@@ -2,11 +2,16 @@ package dev.singleflight.cluster;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -35,11 +40,16 @@ public final class ClusterNodes implements AutoCloseable {
 
   private final String clusterName = "singleflight-test-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
+  /** Each node's Micrometer registry, when started with metrics; else empty. */
+  private final List<MeterRegistry> registries = new ArrayList<>();
+  private final List<String> registryNames = new ArrayList<>();
+  private final boolean metrics;
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
   private final List<Integer> ports = new ArrayList<>();
 
-  private ClusterNodes(int count) throws IOException {
+  private ClusterNodes(int count, boolean metrics) throws IOException {
+    this.metrics = metrics;
     for (int i = 0; i < count; i++) {
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         ports.add(socket.getLocalPort());
@@ -49,7 +59,16 @@ public final class ClusterNodes implements AutoCloseable {
 
   /** Starts {@code count} nodes, one after the other, and waits until each sees them all. */
   public static ClusterNodes start(int count) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(count);
+    return start(count, false);
+  }
+
+  /** Like {@link #start(int)}, each node with Micrometer metrics in a registry of its own: {@link #registry(int)}. */
+  public static ClusterNodes startWithMetrics(int count) throws Exception {
+    return start(count, true);
+  }
+
+  private static ClusterNodes start(int count, boolean metrics) throws Exception {
+    ClusterNodes cluster = new ClusterNodes(count, metrics);
     try {
       for (int i = 0; i < count; i++) {
         cluster.add(i);
@@ -79,9 +98,29 @@ public final class ClusterNodes implements AutoCloseable {
     }
     VertxOptions options = new VertxOptions()
       .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
-    Vertx vertx = await(Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(config)).buildClustered());
+    VertxBuilder builder = Vertx.builder().withClusterManager(new HazelcastClusterManager(config));
+    if (metrics) {
+      MeterRegistry registry = new SimpleMeterRegistry();
+      // vertx-micrometer-metrics keeps one registry per name in the JVM: each node takes a name of its own.
+      String registryName = "cluster-node-" + UUID.randomUUID();
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName(registryName));
+      registryNames.add(registryName);
+      builder.withMetrics(new MicrometerMetricsFactory(registry));
+      registries.add(registry);
+    }
+    Vertx vertx = await(builder.with(options).buildClustered());
     nodes.add(vertx);
     return vertx;
+  }
+
+  /** @return the name of the Micrometer registry of node {@code i}, started with metrics */
+  public String registryName(int i) {
+    return registryNames.get(i);
+  }
+
+  /** @return the Micrometer registry of node {@code i}, started with metrics */
+  public MeterRegistry registry(int i) {
+    return registries.get(i);
   }
 
   /** @return node {@code i}, in start order */

@@ -17,12 +17,14 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.singleflight.cluster.ClusterNodes.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,20 +47,13 @@ class ClusterTest {
 
   static final int NODES = 3;
   static ClusterNodes cluster;
-  /** Counts down for each cluster message of operation {@link #expectedOp} that any node receives. */
-  static volatile CountDownLatch expected = new CountDownLatch(0);
-  static volatile String expectedOp = "";
+  static ClusterMessages messages;
 
   @BeforeAll
   static void startCluster() throws Exception {
     cluster = ClusterNodes.start(NODES);
+    messages = ClusterMessages.recordOn(cluster);
     for (Vertx node : cluster.nodes()) {
-      node.eventBus().addInboundInterceptor((DeliveryContext<Object> delivery) -> {
-        delivery.next();
-        if (expectedOp.equals(delivery.message().headers().get("singleflight-op"))) {
-          expected.countDown();
-        }
-      });
       await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
     }
   }
@@ -66,14 +63,14 @@ class ClusterTest {
     cluster.close();
   }
 
-  /** Expects {@code count} cluster messages of operation {@code op}; {@link #awaitExpected()} waits for them. */
-  static void expect(String op, int count) {
-    expectedOp = op;
-    expected = new CountDownLatch(count);
+  @BeforeEach
+  void forgetEarlierMessages() {
+    messages.clear();
   }
 
-  static void awaitExpected() throws Exception {
-    assertTrue(expected.await(60, TimeUnit.SECONDS), expected.getCount() + " " + expectedOp + " messages still missing");
+  /** Each node's verticle asked the owner to join the flight of {@code key} exactly once: one exchange per node, not per caller. */
+  static void assertOneJoinPerNode(String key) {
+    assertEquals(Map.of(0, 1L, 1, 1L, 2, 1L), messages.bySender("join", key), "joins of '" + key + "' by node");
   }
 
   static SingleFlight proxy(int node) {
@@ -81,11 +78,10 @@ class ClusterTest {
   }
 
   @Test
-  void threeHundredCallersSpreadOverTheNodesGetOneExecution() throws Exception {
+  void threeHundredCallersSpreadOverTheNodesGetOneExecutionAndEachNodeJoinsTheOwnerOnce() throws Exception {
     AtomicInteger runs = new AtomicInteger();
     CountDownLatch release = new CountDownLatch(1);
     JsonObject value = new JsonObject().put("id", 7).put("name", "Ada");
-    expect("join", NODES);
     List<Future<JsonObject>> calls = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       calls.add(proxy(i % NODES).flight("user:7", () -> {
@@ -94,12 +90,43 @@ class ClusterTest {
         return value;
       }));
     }
-    awaitExpected();
+    messages.await("join", "user:7", NODES);
     release.countDown();
     for (Future<JsonObject> call : calls) {
       assertEquals(value, await(call));
     }
     assertEquals(1, runs.get());
+    assertOneJoinPerNode("user:7");
+  }
+
+  @Test
+  void theLeaderNodesCallersGetTheVeryResultInstanceAndTheOtherNodesAnEqualCopy() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    JsonObject value = new JsonObject().put("id", 8).put("name", "Grace");
+    List<List<Future<JsonObject>>> callsByNode = new ArrayList<>();
+    for (int node = 0; node < NODES; node++) {
+      List<Future<JsonObject>> calls = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        calls.add(proxy(node).flight("user:8", () -> {
+          awaitLatch(release);
+          return value;
+        }));
+      }
+      callsByNode.add(calls);
+      // Node 0's join reaches the owner first: node 0 leads.
+      messages.await("join", "user:8", node + 1);
+    }
+    release.countDown();
+    for (Future<JsonObject> call : callsByNode.get(0)) {
+      assertSame(value, await(call));
+    }
+    for (int node = 1; node < NODES; node++) {
+      for (Future<JsonObject> call : callsByNode.get(node)) {
+        JsonObject copy = await(call);
+        assertEquals(value, copy);
+        assertNotSame(value, copy);
+      }
+    }
   }
 
   @Test
@@ -118,7 +145,6 @@ class ClusterTest {
     };
     cluster.nodes().forEach(node -> node.eventBus().addOutboundInterceptor(reports));
     try {
-      expect("join", NODES);
       List<Future<String>> calls = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         calls.add(proxy(i % NODES).flightAsync("plain-thread", () -> {
@@ -127,7 +153,7 @@ class ClusterTest {
           return gate.future();
         }));
       }
-      awaitExpected();
+      messages.await("join", "plain-thread", NODES);
       awaitLatch(called);
       gate.complete("done");
       for (Future<String> call : calls) {
@@ -135,6 +161,7 @@ class ClusterTest {
       }
       assertEquals(1, runs.get());
       assertEquals(List.of(true), reportSentOnEventLoop);
+      assertOneJoinPerNode("plain-thread");
     } finally {
       cluster.nodes().forEach(node -> node.eventBus().removeOutboundInterceptor(reports));
     }
@@ -143,7 +170,6 @@ class ClusterTest {
   @Test
   void aFailureCrossesNodesAsItsClassNameAndMessage() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    expect("join", NODES);
     List<Future<Object>> calls = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
       calls.add(proxy(i).flight("failing", () -> {
@@ -151,7 +177,7 @@ class ClusterTest {
         throw new IOException("disk gone");
       }));
     }
-    awaitExpected();
+    messages.await("join", "failing", NODES);
     release.countDown();
     int remote = 0;
     for (Future<Object> call : calls) {
@@ -172,7 +198,6 @@ class ClusterTest {
     record Report(int orders) {
     }
     CountDownLatch release = new CountDownLatch(1);
-    expect("join", NODES);
     List<Future<Report>> calls = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
       calls.add(proxy(i).flight("report", () -> {
@@ -180,7 +205,7 @@ class ClusterTest {
         return new Report(42);
       }));
     }
-    awaitExpected();
+    messages.await("join", "report", NODES);
     release.countDown();
     int named = 0;
     for (Future<Report> call : calls) {
@@ -199,7 +224,6 @@ class ClusterTest {
   @Test
   void jsonThatDoesNotEncodeFailsTheOtherNodesAndLeavesTheKeyFree() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    expect("join", NODES);
     List<Future<JsonObject>> calls = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
       calls.add(proxy(i).flight("not-json", () -> {
@@ -207,7 +231,7 @@ class ClusterTest {
         return new JsonObject().put("x", new Object());
       }));
     }
-    awaitExpected();
+    messages.await("join", "not-json", NODES);
     release.countDown();
     int failed = 0;
     for (Future<JsonObject> call : calls) {
@@ -232,13 +256,12 @@ class ClusterTest {
       downstream.add(message);
       reached.countDown();
     }).completion());
-    expect("json", 30);
     List<Future<Message<Object>>> requests = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       requests.add(cluster.node(i % NODES).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS,
         new JsonObject().put("key", "user:9").put("address", "users.service").put("body", 9)));
     }
-    awaitExpected();
+    messages.await("json", "user:9", 30);
     awaitLatch(reached);
     downstream.get(0).reply(new JsonObject().put("name", "Grace"));
     for (Future<Message<Object>> request : requests) {
@@ -260,7 +283,6 @@ class ClusterTest {
   void aForgetFromOneNodeIsSeenByTheOthers() throws Exception {
     CountDownLatch releaseOld = new CountDownLatch(1);
     AtomicInteger runs = new AtomicInteger();
-    expect("join", 2);
     Future<String> first = proxy(0).flight("k", () -> {
       runs.incrementAndGet();
       awaitLatch(releaseOld);
@@ -271,7 +293,7 @@ class ClusterTest {
       awaitLatch(releaseOld);
       return "old";
     });
-    awaitExpected();
+    messages.await("join", "k", 2);
     await(proxy(2).forget("k"));
     Future<String> afterOnNode1 = proxy(1).flight("k", () -> {
       runs.incrementAndGet();
@@ -287,9 +309,8 @@ class ClusterTest {
   @Test
   void aJsonForgetIsRoutedToTheOwner() throws Exception {
     Promise<String> never = Promise.promise();
-    expect("join", 1);
     Future<String> old = proxy(0).flightAsync("json-forget", never::future);
-    awaitExpected();
+    messages.await("join", "json-forget", 1);
     await(cluster.node(1).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, new JsonObject().put("key", "json-forget"),
       new DeliveryOptions().addHeader("action", "forget")));
     assertEquals("fresh", await(proxy(2).flight("json-forget", () -> "fresh")));

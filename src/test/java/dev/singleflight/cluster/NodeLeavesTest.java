@@ -3,10 +3,9 @@ package dev.singleflight.cluster;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
-import dev.singleflight.impl.ClusterRouter;
+import dev.singleflight.impl.cluster.RendezvousHash;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,9 +13,9 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.Semaphore;
 
 import static dev.singleflight.cluster.ClusterNodes.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,27 +27,42 @@ class NodeLeavesTest {
 
   static final int NODES = 3;
   ClusterNodes cluster;
-  /** One permit per join message received by any node. */
-  final Semaphore joins = new Semaphore(0);
-  int joinsAwaited;
+  ClusterMessages messages;
 
   @BeforeEach
   void startCluster() throws Exception {
-    cluster = ClusterNodes.start(NODES);
-    for (Vertx node : cluster.nodes()) {
-      node.eventBus().addInboundInterceptor((DeliveryContext<Object> delivery) -> {
-        delivery.next();
-        if ("join".equals(delivery.message().headers().get("singleflight-op"))) {
-          joins.release();
-        }
-      });
-      await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
+    cluster = ClusterNodes.startWithMetrics(NODES);
+    messages = ClusterMessages.recordOn(cluster);
+    for (int i = 0; i < NODES; i++) {
+      await(cluster.node(i).deployVerticle(new SingleFlightVerticle(
+        new SingleFlightOptions().setClustered(true).setMetricsRegistryName(cluster.registryName(i)))));
     }
   }
 
   @AfterEach
   void stopCluster() throws Exception {
     cluster.close();
+  }
+
+  /** @return the count of node {@code i}'s counter singleflight.cluster.moves */
+  double moves(int i) {
+    return cluster.registry(i).get("singleflight.cluster.moves")
+      .tag("address", SingleFlightOptions.DEFAULT_ADDRESS).counter().count();
+  }
+
+  /** @return which of {@code candidates} owns {@code key} when they are the only members */
+  int ownerAmong(String key, int... candidates) {
+    List<String> members = new ArrayList<>();
+    for (int candidate : candidates) {
+      members.add(cluster.nodeId(candidate));
+    }
+    String owner = RendezvousHash.ownerOf(key, members);
+    for (int candidate : candidates) {
+      if (cluster.nodeId(candidate).equals(owner)) {
+        return candidate;
+      }
+    }
+    throw new AssertionError("no owner of " + key);
   }
 
   /** @return a key owned by node {@code owner} */
@@ -58,16 +72,10 @@ class NodeLeavesTest {
       members.add(cluster.nodeId(i));
     }
     for (int k = 0; ; k++) {
-      if (ClusterRouter.ownerOf("key-" + k, members).equals(cluster.nodeId(owner))) {
+      if (RendezvousHash.ownerOf("key-" + k, members).equals(cluster.nodeId(owner))) {
         return "key-" + k;
       }
     }
-  }
-
-  /** Waits until {@code count} joins in all reached their owners. */
-  void awaitJoins(int count) throws InterruptedException {
-    assertTrue(joins.tryAcquire(count - joinsAwaited, 30, TimeUnit.SECONDS), "fewer than " + count + " joins");
-    joinsAwaited = count;
   }
 
   static Future<String> call(Vertx node, String key, CountDownLatch release, String value) {
@@ -86,12 +94,12 @@ class NodeLeavesTest {
     List<Future<String>> leaderCalls = new ArrayList<>();
     List<Future<String>> followerCalls = new ArrayList<>();
     leaderCalls.add(call(cluster.node(0), key, release, "from node 0"));
-    awaitJoins(1);
+    messages.await("join", key, 1);
     for (int i = 0; i < 20; i++) {
       leaderCalls.add(call(cluster.node(0), key, release, "from node 0"));
       followerCalls.add(call(cluster.node(1), key, release, "from node 1"));
     }
-    awaitJoins(2);
+    messages.await("join", key, 2);
     cluster.closeNode(2);
     release.countDown();
     for (Future<String> call : leaderCalls) {
@@ -101,6 +109,10 @@ class NodeLeavesTest {
       String value = await(call);
       assertTrue(value.equals("from node 0") || value.equals("from node 1"), value);
     }
+    // Once per node to the old owner; node 1, still waiting when it left, once more to the new one.
+    assertEquals(Map.of(0, 1L, 1, 1L), messages.bySender("join", key, 2));
+    int newOwner = ownerAmong(key, 0, 1);
+    assertEquals(Map.of(1, 1L), messages.bySender("join", key, newOwner));
   }
 
   @Test
@@ -108,12 +120,12 @@ class NodeLeavesTest {
     String key = keyOwnedBy(2);
     CountDownLatch neverReleased = new CountDownLatch(1);
     call(cluster.node(0), key, neverReleased, "from node 0");
-    awaitJoins(1);
+    messages.await("join", key, 1);
     List<Future<String>> followerCalls = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       followerCalls.add(SingleFlight.createProxy(cluster.node(1)).flight(key, () -> "from node 1"));
     }
-    awaitJoins(2);
+    messages.await("join", key, 2);
     cluster.closeNode(0);
     try {
       for (Future<String> call : followerCalls) {
@@ -122,5 +134,26 @@ class NodeLeavesTest {
     } finally {
       neverReleased.countDown();
     }
+    // The owner hands the lead to node 1's join already waiting: no node joins again.
+    assertEquals(Map.of(0, 1L, 1, 1L), messages.bySender("join", key));
+  }
+
+  @Test
+  void aFlightWhoseLeaderNodeLeftIsCountedAsAClusterMoveByItsOwner() throws Exception {
+    String key = keyOwnedBy(2);
+    CountDownLatch neverReleased = new CountDownLatch(1);
+    call(cluster.node(0), key, neverReleased, "from node 0");
+    messages.await("join", key, 1);
+    Future<String> follower = SingleFlight.createProxy(cluster.node(1)).flight(key, () -> "from node 1");
+    messages.await("join", key, 2);
+    assertEquals(0.0, moves(2));
+    cluster.closeNode(0);
+    try {
+      assertEquals("from node 1", await(follower));
+    } finally {
+      neverReleased.countDown();
+    }
+    assertEquals(1.0, moves(2));
+    assertEquals(0.0, moves(1));
   }
 }

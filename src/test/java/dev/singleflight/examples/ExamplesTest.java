@@ -10,6 +10,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -20,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -30,6 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExamplesTest {
 
   private static final long WAIT_SECONDS = 20;
+  /** Each main waits for reads of at most 500 ms in all, and starts and closes a Vert.x instance. */
+  private static final long MAIN_SECONDS = 60;
 
   private Vertx vertx;
   private SingleFlight flights;
@@ -138,14 +144,49 @@ class ExamplesTest {
   }
 
   @Test
-  void everyExampleMainRunsToItsEnd() {
-    DeployAndFlight.main(new String[0]);
-    AsyncFlightWithClient.main(new String[0]);
-    ForgetAfterWrite.main(new String[0]);
-    TimeoutsAndErrors.main(new String[0]);
+  void deployAndFlightMain_printsThatThreeCallersSharedOneRead() {
+    assertEquals(List.of("3 callers got '42 orders, 3 returns'; the store was read 1 time(s)"),
+      linesPrintedBy(() -> DeployAndFlight.main(new String[0])));
   }
 
-  /** A store whose reads wait until {@link SlowStore#release()}, or the test's time runs out. */
+  @Test
+  void asyncFlightWithClientMain_printsThatThreeCallersSharedOneHttpRequest() {
+    assertEquals(List.of("3 callers got {\"sku\":\"sku-7\",\"price\":\"19.90\"}; the service was asked 1 time(s)"),
+      linesPrintedBy(() -> AsyncFlightWithClient.main(new String[0])));
+  }
+
+  @Test
+  void forgetAfterWriteMain_printsThatTheReadAfterTheRenameSawTheNewName() {
+    assertEquals(List.of("the read asked after the rename got 'Ada Lovelace'; the store was read 2 time(s)"),
+      linesPrintedBy(() -> ForgetAfterWrite.main(new String[0])));
+  }
+
+  @Test
+  void timeoutsAndErrorsMain_printsTheImpatientCallersTimeoutAndTheSharedFailure() {
+    List<String> lines = linesPrintedBy(() -> TimeoutsAndErrors.main(new String[0]));
+    assertEquals(2, lines.size(), lines::toString);
+    assertTrue(lines.get(0).startsWith("impatient caller: dev.singleflight.CallerTimeoutException"), lines.get(0));
+    assertTrue(lines.get(0).endsWith("; patient caller: '42 orders, 3 returns'; reads: 1"), lines.get(0));
+    assertEquals("both callers failed with the same exception: true; reads: 2", lines.get(1));
+  }
+
+  /**
+   * Runs an example's {@code main} on a thread of its own and returns what it printed. Fails when it
+   * has not ended within {@link #MAIN_SECONDS} (the thread is then left behind), so that a
+   * regression fails the build instead of hanging it.
+   */
+  private static List<String> linesPrintedBy(Runnable main) {
+    PrintStream original = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    try {
+      assertTimeoutPreemptively(Duration.ofSeconds(MAIN_SECONDS), main::run, "the example's main did not end");
+    } finally {
+      System.setOut(original);
+    }
+    return printed.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
   /**
    * Waits until every call made so far has joined its flight. A call reaches the verticle some time
    * after {@code flight} returns, possibly after a released read has ended its flight; but the
@@ -156,6 +197,7 @@ class ExamplesTest {
     await(flights.forget("barrier"));
   }
 
+  /** A store whose reads wait until {@link SlowStore#release()}, or the test's time runs out. */
   private static SlowStore heldStore() {
     return new SlowStore(Duration.ofSeconds(WAIT_SECONDS));
   }

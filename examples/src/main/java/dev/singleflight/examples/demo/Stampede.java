@@ -87,11 +87,15 @@ public final class Stampede {
    */
   public static Stampede start(int port) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = vertxWithMetrics(registry);
+    // vertx-micrometer-metrics keeps one registry per name for the whole JVM and would hand this
+    // instance the registry of another one alive under the same name: take a name of our own, and
+    // tell the verticle.
+    String registryName = "stampede-demo-" + UUID.randomUUID();
+    Vertx vertx = vertxWithMetrics(registry, registryName);
     UserDao dao = null;
     try {
       dao = UserDao.open();
-      vertx.deployVerticle(new SingleFlightVerticle()).await();
+      vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setMetricsRegistryName(registryName))).await();
       SingleFlight flights = SingleFlight.createProxy(vertx);
       UserServer server = UserServer.start(vertx, flights, dao, registry, port, Runtime.getRuntime().availableProcessors()).await();
       return new Stampede(vertx, registry, dao, server);
@@ -112,12 +116,10 @@ public final class Stampede {
    * A Vert.x instance whose Micrometer metrics, the single-flight verticle's included, go to
    * {@code registry}.
    */
-  private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry) {
+  private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry, String registryName) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-      // vertx-micrometer-metrics keeps one registry per name for the whole JVM and would hand this
-      // instance the registry of another one alive under the same name: take a name of our own.
-      .setRegistryName("stampede-demo-" + UUID.randomUUID())
+      .setRegistryName(registryName)
       .setEnabled(true);
     return Vertx.builder()
       .with(new VertxOptions().setMetricsOptions(metrics))

@@ -1,4 +1,6 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.cluster;
+
+import dev.singleflight.impl.metrics.FlightMetrics;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -44,10 +46,10 @@ final class ClusterOwner {
 
   /** A node asks to join the flight of a key: the first one leads; the others wait for the outcome. */
   void join(Message<Object> join) {
-    String key = join.headers().get(ClusterRouter.KEY);
+    String key = join.headers().get(ClusterProtocol.KEY);
     OwnedFlight flight = byKey.get(key);
     if (flight == null) {
-      flight = new OwnedFlight(key, ++lastToken, join.headers().get(ClusterRouter.NODE));
+      flight = new OwnedFlight(key, ++lastToken, join.headers().get(ClusterProtocol.NODE));
       byKey.put(key, flight);
       byToken.put(flight.token, flight);
       grantLead(join, flight);
@@ -58,12 +60,12 @@ final class ClusterOwner {
 
   /** The leader reports the outcome: every follower gets it, and the key is free. */
   void result(Message<Object> result) {
-    OwnedFlight flight = byToken.remove(Long.parseLong(result.headers().get(ClusterRouter.TOKEN)));
+    OwnedFlight flight = byToken.remove(Long.parseLong(result.headers().get(ClusterProtocol.TOKEN)));
     if (flight != null) {
       byKey.remove(flight.key, flight);
       DeliveryOptions outcome = new DeliveryOptions()
         .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(result.headers()))
-        .addHeader(ClusterRouter.ROLE, ClusterRouter.FOLLOWER);
+        .addHeader(ClusterProtocol.ROLE, ClusterProtocol.FOLLOWER);
       for (Message<Object> follower : flight.followers) {
         follower.reply(result.body(), outcome);
       }
@@ -82,7 +84,7 @@ final class ClusterOwner {
    */
   void nodesLeft(Set<String> gone) {
     for (OwnedFlight flight : new ArrayList<>(byToken.values())) {
-      flight.followers.removeIf(follower -> gone.contains(follower.headers().get(ClusterRouter.NODE)));
+      flight.followers.removeIf(follower -> gone.contains(follower.headers().get(ClusterProtocol.NODE)));
       if (!gone.contains(flight.leader)) {
         continue;
       }
@@ -91,7 +93,7 @@ final class ClusterOwner {
         byKey.remove(flight.key, flight);
       } else {
         Message<Object> next = flight.followers.remove(0);
-        flight.leader = next.headers().get(ClusterRouter.NODE);
+        flight.leader = next.headers().get(ClusterProtocol.NODE);
         if (metrics != null) {
           metrics.clusterMove();
         }
@@ -103,7 +105,7 @@ final class ClusterOwner {
   /** The verticle stops: every waiting node is told to ask the next owner. */
   void close() {
     for (OwnedFlight flight : byToken.values()) {
-      flight.followers.forEach(ClusterRouter::retryElsewhere);
+      flight.followers.forEach(ClusterProtocol::retryElsewhere);
     }
     byToken.clear();
     byKey.clear();
@@ -111,7 +113,7 @@ final class ClusterOwner {
 
   private static void grantLead(Message<Object> join, OwnedFlight flight) {
     join.reply(null, new DeliveryOptions()
-      .addHeader(ClusterRouter.ROLE, ClusterRouter.LEADER)
-      .addHeader(ClusterRouter.TOKEN, Long.toString(flight.token)));
+      .addHeader(ClusterProtocol.ROLE, ClusterProtocol.LEADER)
+      .addHeader(ClusterProtocol.TOKEN, Long.toString(flight.token)));
   }
 }

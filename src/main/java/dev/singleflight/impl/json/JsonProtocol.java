@@ -1,13 +1,21 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.json;
 
+import dev.singleflight.KeyTooLongException;
+import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.VerticleStoppedException;
+import dev.singleflight.impl.FlightMap;
+import dev.singleflight.impl.JsonNumbers;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -26,6 +34,12 @@ public final class JsonProtocol {
   public static final String ACTION_HEADER = "action";
   public static final String FLIGHT = "flight";
   public static final String FORGET = "forget";
+  /**
+   * The header of a downstream request that names the flights waiting for it, one value per flight:
+   * the JSON array {@code [address, key]}. A request that would join one of them is refused (508),
+   * for it would wait for itself.
+   */
+  public static final String VIA_HEADER = "singleflight-via";
 
   public static final int BAD_REQUEST = 400;
   public static final int FORBIDDEN = 403;
@@ -33,15 +47,20 @@ public final class JsonProtocol {
   public static final int INTERNAL_ERROR = 500;
   public static final int UNAVAILABLE = 503;
   public static final int GATEWAY_TIMEOUT = 504;
+  public static final int LOOP_DETECTED = 508;
 
   private final EventBus eventBus;
   private final FlightMap flights;
+  private final String ownAddress;
   private final List<Pattern> allowedAddresses;
+  private final long maxTimeout;
 
-  public JsonProtocol(EventBus eventBus, FlightMap flights, List<String> allowedAddresses) {
+  public JsonProtocol(EventBus eventBus, FlightMap flights, SingleFlightOptions options) {
     this.eventBus = eventBus;
     this.flights = flights;
-    this.allowedAddresses = allowedAddresses.stream().map(Pattern::compile).toList();
+    this.ownAddress = options.getAddress();
+    this.allowedAddresses = options.getAllowedAddresses().stream().map(Pattern::compile).toList();
+    this.maxTimeout = options.getMaxTimeout();
   }
 
   /** Answers one JSON-protocol request: every request gets a reply or a failure code. */
@@ -77,22 +96,50 @@ public final class JsonProtocol {
         + describe(request.getValue("address")));
       return;
     }
-    Object timeout = request.getValue("timeout");
-    long timeoutMillis = DeliveryOptions.DEFAULT_TIMEOUT;
-    if (timeout != null) {
-      if (!(timeout instanceof Number number) || number.longValue() <= 0) {
-        message.fail(BAD_REQUEST, "timeout must be a positive number of milliseconds, was " + describe(timeout));
-        return;
-      }
-      timeoutMillis = number.longValue();
+    long timeoutMillis = downstreamTimeout(request.getValue("timeout"), maxTimeout);
+    if (timeoutMillis <= 0) {
+      message.fail(BAD_REQUEST, "timeout must be a positive whole number of milliseconds, was " + describe(request.getValue("timeout")));
+      return;
+    }
+    if (address.equals(ownAddress) || address.startsWith(ownAddress + ".")) {
+      message.fail(FORBIDDEN, "the downstream address '" + address + "' is the single-flight verticle's own, or one of its internal"
+        + " addresses (under '" + ownAddress + ".'): refused whatever allowedAddresses says");
+      return;
     }
     if (!isAllowed(address)) {
       message.fail(FORBIDDEN, "the downstream address '" + address + "' is not in allowedAddresses");
       return;
     }
+    String flight = new JsonArray().add(ownAddress).add(key).encode();
+    List<String> via = message.headers().getAll(VIA_HEADER);
+    if (via.contains(flight)) {
+      message.fail(LOOP_DETECTED, "loop: this request comes from the flight of key '" + key + "' at '" + ownAddress
+        + "' itself, which would wait for it for ever");
+      return;
+    }
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    via.forEach(entry -> headers.add(VIA_HEADER, entry));
+    headers.add(VIA_HEADER, flight);
     Promise<Object> waiter = Promise.promise();
     waiter.future().onComplete(outcome -> reply(message, outcome));
-    flights.join(key, waiter, false, 0L, new DownstreamRequest(eventBus, address, request.getValue("body"), timeoutMillis));
+    flights.join(key, waiter, false, 0L, new DownstreamRequest(eventBus, address, request.getValue("body"),
+      new DeliveryOptions().setSendTimeout(timeoutMillis).setHeaders(headers)));
+  }
+
+  /**
+   * @param timeout a request's {@code timeout} field, or {@code null}
+   * @return its downstream timeout in ms, capped at {@code maxTimeout} (the default, 30 000 ms, too);
+   * 0 when the field is not a positive whole number
+   */
+  public static long downstreamTimeout(Object timeout, long maxTimeout) {
+    if (timeout == null) {
+      return Math.min(DeliveryOptions.DEFAULT_TIMEOUT, maxTimeout);
+    }
+    BigDecimal millis = JsonNumbers.whole(timeout);
+    if (millis == null || millis.signum() <= 0) {
+      return 0;
+    }
+    return millis.compareTo(BigDecimal.valueOf(maxTimeout)) > 0 ? maxTimeout : millis.longValueExact();
   }
 
   private boolean isAllowed(String address) {
@@ -107,8 +154,12 @@ public final class JsonProtocol {
     return false;
   }
 
-  /** Replies a flight's outcome: its value, or a failure code for its failure. */
-  static void reply(Message<Object> message, AsyncResult<Object> outcome) {
+  /**
+   * Replies a flight's outcome: its value, or a failure code for its failure. A value that cannot be
+   * sent to this requester (no event-bus codec, JSON holding a non-JSON value) fails it with 500
+   * naming the type; the flight's other callers are not affected.
+   */
+  public static void reply(Message<Object> message, AsyncResult<Object> outcome) {
     if (outcome.failed()) {
       Throwable failure = outcome.cause();
       message.fail(codeOf(failure), failure instanceof ReplyException ? failure.getMessage() : failure.toString());
@@ -116,14 +167,14 @@ public final class JsonProtocol {
     }
     try {
       message.reply(outcome.result());
-    } catch (IllegalArgumentException noCodec) {
+    } catch (RuntimeException cannotSend) {
       message.fail(INTERNAL_ERROR, "the flight's result, a " + outcome.result().getClass().getName()
-        + ", has no event-bus codec");
+        + ", cannot be sent: " + cannotSend.getMessage());
     }
   }
 
   /** @return the JSON-protocol failure code of a flight's failure */
-  static int codeOf(Throwable failure) {
+  public static int codeOf(Throwable failure) {
     if (failure instanceof ReplyException reply) {
       return switch (reply.failureType()) {
         case NO_HANDLERS -> NOT_FOUND;
@@ -143,7 +194,21 @@ public final class JsonProtocol {
     return INTERNAL_ERROR;
   }
 
+  /** @return a short description of a request's value for a 400's message; never throws, whatever the value holds */
   private static String describe(Object value) {
-    return value == null ? "missing" : value instanceof String s ? "'" + s + "'" : value.getClass().getSimpleName() + " " + value;
+    if (value == null) {
+      return "missing";
+    }
+    if (value instanceof String s) {
+      return "'" + s + "'";
+    }
+    String shown;
+    try {
+      shown = String.valueOf(value);
+    } catch (RuntimeException notPrintable) {
+      // A JsonObject holding a value that does not encode, say.
+      shown = "(not printable)";
+    }
+    return value.getClass().getSimpleName() + " " + shown;
   }
 }

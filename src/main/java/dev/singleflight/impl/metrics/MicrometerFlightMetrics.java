@@ -1,12 +1,13 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.spi.metrics.VertxMetrics;
-import io.vertx.micrometer.impl.MicrometerMetrics;
+import io.vertx.micrometer.backends.BackendRegistries;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,6 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * instances of a deployment, so that a scrape on another thread reads their sum safely.
  */
 final class MicrometerFlightMetrics implements FlightMetrics {
+
+  /** The registry names already warned about, so that a warning is logged once per name. */
+  private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
   private final MeterRegistry registry;
   private final Counter leaders;
@@ -29,10 +33,10 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Gauge inflightGauge;
   private final Gauge waitersGauge;
 
-  private MicrometerFlightMetrics(MeterRegistry registry, String address, InstanceGroup group) {
+  private MicrometerFlightMetrics(MeterRegistry registry, String address, SharedGauges gauges) {
     this.registry = registry;
-    this.inflight = group.inflight;
-    this.waiters = group.waiters;
+    this.inflight = gauges.inflight;
+    this.waiters = gauges.waiters;
     leaders = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
       .tag("address", address).tag("role", "leader").register(registry);
     followers = Counter.builder("singleflight.calls").description("Calls, each counted once: a leader started an execution, a follower joined one")
@@ -52,12 +56,22 @@ final class MicrometerFlightMetrics implements FlightMetrics {
       .tag("address", address).register(registry);
   }
 
-  /** @return the metrics, or {@code null} when the Vert.x metrics are not Micrometer's */
-  static FlightMetrics create(VertxMetrics vertxMetrics, String address, InstanceGroup group) {
-    if (vertxMetrics instanceof MicrometerMetrics micrometer) {
-      return new MicrometerFlightMetrics(micrometer.registry(), address, group);
+  /**
+   * @return the metrics in the registry named {@code registryName}, or {@code null} when there is
+   * none (logged once per name: the meters would be missing without a word)
+   */
+  static FlightMetrics create(String registryName, String address, SharedGauges gauges) {
+    MeterRegistry registry = BackendRegistries.getNow(registryName);
+    if (registry == null) {
+      if (WARNED.add(registryName)) {
+        System.getLogger(MicrometerFlightMetrics.class.getName()).log(System.Logger.Level.WARNING,
+          "Vert.x metrics are on, but no Micrometer registry is named ''{0}'': the single-flight verticle at ''{1}''"
+            + " registers no meter. Set SingleFlightOptions.metricsRegistryName to the registryName of MicrometerMetricsOptions.",
+          registryName, address);
+      }
+      return null;
     }
-    return null;
+    return new MicrometerFlightMetrics(registry, address, gauges);
   }
 
   @Override

@@ -1,7 +1,6 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.metrics;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 
 /**
  * The meters of one verticle, fed on its event loop. A {@link FlightMap} without metrics holds
@@ -13,15 +12,16 @@ import io.vertx.core.internal.VertxInternal;
 public interface FlightMetrics {
 
   /**
-   * @param group the verticle's instances, which share the gauges
+   * @param registryName the name of the Micrometer registry of {@code vertx}'s metrics
+   * @param gauges the gauges' values, shared by the instances of the verticle's deployment
    * @return the metrics of a verticle at {@code address}, or {@code null} when {@code vertx} does not
-   * run Micrometer metrics
+   * run Micrometer metrics, or no registry has that name (a warning says so)
    */
-  static FlightMetrics create(Vertx vertx, String address, InstanceGroup group) {
+  static FlightMetrics create(Vertx vertx, String address, String registryName, SharedGauges gauges) {
     if (!vertx.isMetricsEnabled() || !MicrometerPresence.PRESENT) {
       return null;
     }
-    return MicrometerFlightMetrics.create(((VertxInternal) vertx).metrics(), address, group);
+    return MicrometerFlightMetrics.create(registryName, address, gauges);
   }
 
   /** A call started an execution. */
@@ -66,7 +66,7 @@ public interface FlightMetrics {
 
     private static boolean isPresent() {
       try {
-        Class.forName("io.vertx.micrometer.impl.MicrometerMetrics", false, FlightMetrics.class.getClassLoader());
+        Class.forName("io.vertx.micrometer.backends.BackendRegistries", false, FlightMetrics.class.getClassLoader());
         return true;
       } catch (ClassNotFoundException e) {
         return false;

@@ -1,11 +1,11 @@
-package dev.singleflight.impl;
+package dev.singleflight.impl.local;
 
 import dev.singleflight.SingleFlight;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.MessageProducer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 
@@ -15,19 +15,22 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 /**
- * The {@link SingleFlight} proxy: each call becomes one local-only {@link FlightRequest} sent to the
- * verticle's address. The verticle completes the request's promise, which was made on the caller's
- * context, so the caller's handlers run there (callers on non-Vert.x threads share one event-loop
- * context of the proxy). No event-bus reply is used: a reply has a timeout,
- * and a call without a timeout must wait as long as its flight runs.
+ * The {@link SingleFlight} proxy: each call becomes one {@link ProxyCall}, handed straight to the
+ * event loop of the verticle instance that owns its key (no event-bus message: nothing to encode, no
+ * reply timeout, and no hop through another instance). The instance completes the call's promise,
+ * which was made on the caller's context, so the caller's handlers run there (callers on non-Vert.x
+ * threads share one event-loop context of the proxy).
  */
 public final class SingleFlightProxy implements SingleFlight {
 
   /** Timeouts longer than this (about 31 years) are taken as this, so deadlines cannot overflow. */
   private static final long MAX_TIMEOUT_NANOS = 1_000_000_000_000_000_000L;
 
+  /** Vert.x's internal API for integrations: the caller's context and a context for plain threads. */
   private final VertxInternal vertx;
-  private final MessageProducer<FlightRequest> sender;
+  private final String address;
+  /** The deployment last found at the address; looked up again once it is undeployed. */
+  private volatile InstanceGroup group;
   /**
    * The context of callers on non-Vert.x threads, made once: Vert.x would make a new one per call,
    * and each parked caller would hold its own.
@@ -38,33 +41,32 @@ public final class SingleFlightProxy implements SingleFlight {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(address, "address");
     this.vertx = (VertxInternal) vertx;
-    LocalCodec.registerOn(vertx);
-    this.sender = vertx.eventBus().sender(address, new DeliveryOptions().setLocalOnly(true));
+    this.address = address;
   }
 
   @Override
   public <T> Future<T> flight(String key, Callable<T> fn) {
-    return send(FlightRequest.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), null);
+    return send(ProxyCall.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), null);
   }
 
   @Override
   public <T> Future<T> flight(String key, Callable<T> fn, Duration timeout) {
-    return send(FlightRequest.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), checkTimeout(timeout));
+    return send(ProxyCall.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), checkTimeout(timeout));
   }
 
   @Override
   public <T> Future<T> flightAsync(String key, Supplier<Future<T>> fn) {
-    return send(FlightRequest.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), null);
+    return send(ProxyCall.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), null);
   }
 
   @Override
   public <T> Future<T> flightAsync(String key, Supplier<Future<T>> fn, Duration timeout) {
-    return send(FlightRequest.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), checkTimeout(timeout));
+    return send(ProxyCall.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), checkTimeout(timeout));
   }
 
   @Override
   public Future<Void> forget(String key) {
-    return send(FlightRequest.Kind.FORGET, key, null, null);
+    return send(ProxyCall.Kind.FORGET, key, null, null);
   }
 
   private static Duration checkTimeout(Duration timeout) {
@@ -76,13 +78,28 @@ public final class SingleFlightProxy implements SingleFlight {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> Future<T> send(FlightRequest.Kind kind, String key, Object fn, Duration timeout) {
+  private <T> Future<T> send(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
     Objects.requireNonNull(key, "key");
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
     Promise<Object> promise = callerContext().promise();
-    sender.write(new FlightRequest(kind, key, fn, promise, deadline, timed)).onFailure(promise::tryFail);
+    InstanceGroup verticle = verticle();
+    if (verticle == null) {
+      promise.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address));
+    } else {
+      verticle.ownerOf(key).submit(new ProxyCall(kind, key, fn, promise, deadline, timed));
+    }
     return (Future<T>) promise.future();
+  }
+
+  /** @return the verticle deployed at the address, or {@code null} when there is none */
+  private InstanceGroup verticle() {
+    InstanceGroup known = group;
+    if (known == null || !known.isOpen()) {
+      known = InstanceGroup.published(vertx, address);
+      group = known;
+    }
+    return known;
   }
 
   /** @return the caller's own context, or for a non-Vert.x thread the proxy's context of such callers */

@@ -1,0 +1,174 @@
+package dev.singleflight.impl.local;
+
+import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.FlightMap;
+import dev.singleflight.impl.cluster.ClusterRouter;
+import dev.singleflight.impl.json.JsonProtocol;
+import dev.singleflight.impl.metrics.FlightMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
+ * calls arrive as tasks on its event loop ({@link #submit}); JSON requests arrive at the verticle's
+ * address on the event bus; clustered, the {@link ClusterRouter} also serves the node's own address.
+ *
+ * <p>Everything but {@link #submit} runs on the instance's event loop.
+ */
+public final class FlightServer {
+
+  private final Vertx vertx;
+  /** Vert.x's internal context API: for the flight map's promises and event-loop checks, which the public Context lacks. */
+  private final ContextInternal context;
+  private final String deploymentId;
+  private final SingleFlightOptions options;
+  private InstanceGroup group;
+  private WorkerExecutor workers;
+  private FlightMap flights;
+  private JsonProtocol jsonProtocol;
+  /** Set when the verticle collapses calls across the cluster. */
+  private ClusterRouter cluster;
+  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+
+  /**
+   * @param context the verticle's context; its instance count is the deployment's
+   * @param deploymentId the verticle's deployment, or {@code null} outside one
+   */
+  public FlightServer(Vertx vertx, Context context, String deploymentId, SingleFlightOptions options) {
+    this.vertx = vertx;
+    this.context = (ContextInternal) context;
+    this.deploymentId = deploymentId;
+    this.options = options;
+  }
+
+  /**
+   * Starts serving: proxies find the instance once every instance of the deployment has started,
+   * and JSON requests once it listens at the address.
+   *
+   * @return a Future failed when the verticle cannot serve, after releasing whatever it had taken
+   * (worker pool, gauges, addresses)
+   */
+  public Future<Void> start() {
+    Future<Void> started;
+    try {
+      started = tryStart();
+    } catch (RuntimeException e) {
+      started = Future.failedFuture(e);
+    }
+    return started.recover(failure -> {
+      if (group != null) {
+        group.failed(failure);
+      }
+      return stop().transform(stopped -> Future.failedFuture(failure));
+    });
+  }
+
+  private Future<Void> tryStart() {
+    group = InstanceGroup.of(deploymentId, context.getInstanceCount(), options.getAddress());
+    int index = group.takeIndex();
+    // Vert.x's internal API for integrations: the cluster manager has no public accessor.
+    ClusterManager clusterManager = options.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
+    if (clusterManager != null && group.size() > 1) {
+      throw new IllegalArgumentException("a clustered SingleFlightVerticle runs one instance per node, not " + group.size());
+    }
+    if (options.getWorkerPoolName() != null) {
+      workers = vertx.createSharedWorkerExecutor(options.getWorkerPoolName(), options.getWorkerPoolSize());
+    }
+    FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
+    flights = new FlightMap(context, options, metrics, workers);
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
+    Future<Void> nodeListening = Future.succeededFuture();
+    if (clusterManager != null) {
+      cluster = new ClusterRouter(context, clusterManager, options, flights, jsonProtocol, metrics);
+      nodeListening = listen(cluster.nodeAddress(), cluster::handleNodeMessage);
+    }
+    group.register(index, this);
+    return nodeListening
+      .compose(v -> group.publish(vertx))
+      .compose(v -> listen(options.getAddress(), group.size() == 1 ? this::handleJson : this::route));
+  }
+
+  /**
+   * Releases what the instance took, whatever point its start reached: unpublishes the group, fails
+   * every waiting caller, stops the cluster's part, removes the gauges, unregisters, closes the
+   * worker pool.
+   *
+   * @return a Future completed once the addresses are free
+   */
+  public Future<Void> stop() {
+    if (group != null) {
+      group.close(vertx);
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (flights != null) {
+      flights.close();
+    }
+    List<Future<Void>> unregistered = new ArrayList<>();
+    for (MessageConsumer<Object> consumer : consumers) {
+      unregistered.add(consumer.unregister());
+    }
+    consumers.clear();
+    Future<Void> all = Future.join(unregistered).mapEmpty();
+    return workers == null ? all : all.eventually(workers::close);
+  }
+
+  /**
+   * Hands a proxy call to this instance's event loop; thread-safe. A call that arrives after the
+   * instance stopped fails like a waiting caller would; so does one that finds Vert.x closed.
+   */
+  void submit(ProxyCall call) {
+    try {
+      context.runOnContext(v -> serve(call));
+    } catch (RuntimeException closed) {
+      call.promise().tryFail(flights.stopped());
+    }
+  }
+
+  private void serve(ProxyCall call) {
+    if (cluster == null) {
+      call.serve(flights);
+    } else if (call.kind() == ProxyCall.Kind.FORGET) {
+      cluster.forget(call.key(), call.promise());
+    } else {
+      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call);
+    }
+  }
+
+  private Future<Void> listen(String address, Handler<Message<Object>> handler) {
+    MessageConsumer<Object> consumer = vertx.eventBus().consumer(address, handler);
+    consumers.add(consumer);
+    return consumer.completion();
+  }
+
+  private void handleJson(Message<Object> message) {
+    if (cluster != null) {
+      cluster.handle(message);
+    } else {
+      jsonProtocol.handle(message);
+    }
+  }
+
+  /** Serves a JSON request given to one of several instances: here if this instance owns its key. */
+  private void route(Message<Object> message) {
+    String key = InstanceGroup.keyOf(message.body());
+    FlightServer owner = key == null ? this : group.ownerOf(key);
+    if (owner == this) {
+      handleJson(message);
+    } else {
+      owner.context.runOnContext(v -> owner.handleJson(message));
+    }
+  }
+}
