@@ -159,7 +159,7 @@ class RandomizedFlightsTest {
                     int workerPoolSize) {
 
     SingleFlightOptions options() {
-      SingleFlightOptions options = new SingleFlightOptions()
+      SingleFlightOptions options = MetricsTest.measured()
         .setMaxInFlight(maxInFlight)
         .setMaxWaiters(maxWaiters)
         .setMaxFlightTime(maxFlightTime)
@@ -241,26 +241,18 @@ class RandomizedFlightsTest {
       this.value = value;
     }
 
-    /** @return whether a requester may be refused with 400 for it (or served with a clamped timeout) */
-    boolean mayBeRefused() {
-      return this == LONG_MAX || this == NEAR_LONG_MAX || this == BEYOND_LONG || this == FRACTION;
-    }
-
     /**
-     * @return whether the downstream request may time out within a run: a huge timeout must be refused
-     * or clamped, not overflow into one that elapses at once
+     * @return whether the downstream request may time out within a run: a huge timeout is taken as
+     * maxTimeout (5 minutes by default), it must not overflow into one that elapses at once; a
+     * fraction is refused
      */
     boolean mayElapse() {
-      return this == ONE_MS || this == SHORT || this == FRACTION;
+      return this == ONE_MS || this == SHORT;
     }
 
     /** @return the least time after which the downstream request may time out, in ms */
     long elapsesAfterMillis() {
-      return switch (this) {
-        case ONE_MS -> 1;
-        case SHORT -> 50;
-        default -> 0;
-      };
+      return this == ONE_MS ? 1 : 50;
     }
   }
 
@@ -1095,6 +1087,8 @@ class RandomizedFlightsTest {
       String problem;
       if (caller.step instanceof Forget forget) {
         problem = judgeForget(caller, forget);
+      } else if (caller.step instanceof JsonCall call && !refusals(call).isEmpty()) {
+        problem = judgeRefusal(caller, refusals(call));
       } else if (caller.step instanceof JsonCall call) {
         problem = caller.failure == null ? judgeValue(caller, false) : judgeJsonFailure(caller, call);
       } else {
@@ -1103,6 +1097,35 @@ class RandomizedFlightsTest {
       if (problem != null) {
         violation(caller + " got " + (caller.failure != null ? caller.failure : "the value " + caller.value) + ": " + problem);
       }
+    }
+
+    /**
+     * @return the codes a JSON request must be refused with, whatever else happens (any one of them
+     * when several apply): 403 for the verticle's own addresses, 400 for a timeout that is not a
+     * whole number
+     */
+    private static List<Integer> refusals(JsonCall call) {
+      List<Integer> codes = new ArrayList<>();
+      if (call.target() == Target.SELF || call.target() == Target.INSTANCE) {
+        codes.add(403);
+      }
+      if (call.timeout() == JsonTimeout.FRACTION) {
+        codes.add(400);
+      }
+      return codes;
+    }
+
+    private String judgeRefusal(Caller caller, List<Integer> codes) {
+      if (caller.failure instanceof ReplyException reply) {
+        if (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE && codes.contains(reply.failureCode())) {
+          return null;
+        }
+        if (undeployedBefore(caller.answeredNanos) && (reply.failureType() == ReplyFailure.NO_HANDLERS
+          || reply.failureCode() == 503)) {
+          return null;
+        }
+      }
+      return "a request that must be refused with " + codes.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" or "));
     }
 
     private String judgeForget(Caller caller, Forget forget) {
@@ -1152,16 +1175,16 @@ class RandomizedFlightsTest {
         }
         return answeredBy(caller, exec);
       }
-      if (failure instanceof TimeoutException) {
-        if (deployment.maxFlightTime() > 0) {
-          return null;
-        }
+      if (failure instanceof CallerTimeoutException) {
         Duration timeout = caller.patience().duration;
         if (timeout == null) {
-          return "a TimeoutException without a timeout nor maxFlightTime";
+          return "a CallerTimeoutException for a caller without a timeout";
         }
         long waited = caller.answeredNanos - caller.sentNanos;
         return waited >= timeout.toNanos() ? null : "timed out after " + waited + " ns, before its timeout " + timeout;
+      }
+      if (failure instanceof TimeoutException) {
+        return deployment.maxFlightTime() > 0 ? null : "a TimeoutException (not the caller's own) without maxFlightTime";
       }
       if (failure instanceof IllegalStateException) {
         return undeployedBefore(caller.answeredNanos) ? null : "an IllegalStateException, but the verticle was not undeployed";
@@ -1204,12 +1227,8 @@ class RandomizedFlightsTest {
       }
       int code = reply.failureCode();
       String message = String.valueOf(reply.getMessage());
-      if (call.target() == Target.SELF || call.target() == Target.INSTANCE) {
-        return code == 403 || (undeployed && code == 503) ? null : "the verticle's own addresses are refused with 403";
-      }
       return switch (code) {
         case SERVICE_FAILURE -> judgeServiceFailure(caller, reply);
-        case 400 -> call.target() == Target.UNSENDABLE_BODY || call.timeout().mayBeRefused() ? null : "400 for a valid request";
         case 404 -> anyJsonCall(caller.key, c -> c.target() == Target.NOWHERE) ? null : "404, but no JSON flight of the key went nowhere";
         case 500 -> judgeInternalError(caller, message);
         case 503 -> undeployed || deployment.limited() ? null : "503 without limits or undeploy";
