@@ -1,6 +1,8 @@
 package dev.singleflight;
 
 import dev.singleflight.impl.JsonNumbers;
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,16 +15,23 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Options of a {@link SingleFlightVerticle}, a Vert.x data object: every field has a {@code DEFAULT_*}
+ * Options of a {@link SingleFlightVerticle}, a Vert.x {@link DataObject}: every field has a {@code DEFAULT_*}
  * constant, the setters are fluent, and {@link #toJson()} round-trips through
  * {@link #SingleFlightOptions(JsonObject)}, so the options can come from a deployment's {@code config()}.
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}. Every value is checked: one of the wrong JSON type, not a whole number where
- * one is expected, or out of its range fails with an {@link IllegalArgumentException} naming the
- * field and the value; nothing is truncated.
+ * {@code clustered}, {@code metricsRegistryName}.
+ *
+ * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
+ * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
+ * but in {@code target/generated-sources/annotations}. It reads numbers with {@code intValue()}/{@code longValue()} and skips a value of the wrong type, so the
+ * JSON constructor first checks every field itself: a value of the wrong JSON type, not a whole number
+ * where one is expected, or out of its range fails with an {@link IllegalArgumentException} naming the
+ * field and the value; nothing is truncated or ignored.
  */
+@DataObject
+@JsonGen(publicConverter = false)
 public class SingleFlightOptions {
 
   /** The default event-bus address of the verticle: {@value}. */
@@ -102,77 +111,74 @@ public class SingleFlightOptions {
   }
 
   /**
-   * Options read from JSON; an absent or {@code null} field keeps its default.
+   * Options read from JSON; an absent or {@code null} field keeps its default, an unknown one is ignored.
    *
    * @param json the fields as {@link #toJson()} writes them, not {@code null}
    * @throws IllegalArgumentException when a field has the wrong JSON type or an invalid value
    */
   public SingleFlightOptions(JsonObject json) {
     this();
-    if (json.getValue("address") != null) {
-      setAddress(typed(json, "address", String.class));
-    }
-    if (json.getValue("allowedAddresses") != null) {
-      List<String> allowed = new ArrayList<>();
-      for (Object entry : typed(json, "allowedAddresses", JsonArray.class)) {
-        if (!(entry instanceof String pattern)) {
-          throw new IllegalArgumentException("allowedAddresses must hold strings, had " + entry);
-        }
-        allowed.add(pattern);
-      }
-      setAllowedAddresses(allowed);
-    }
-    if (json.getValue("maxFlightTime") != null) {
-      setMaxFlightTime(wholeNumber(json, "maxFlightTime", 0, Long.MAX_VALUE));
-    }
-    if (json.getValue("cancelAbandoned") != null) {
-      setCancelAbandoned(typed(json, "cancelAbandoned", Boolean.class));
-    }
-    if (json.getValue("maxInFlight") != null) {
-      setMaxInFlight((int) wholeNumber(json, "maxInFlight", 0, Integer.MAX_VALUE));
-    }
-    if (json.getValue("maxWaiters") != null) {
-      setMaxWaiters((int) wholeNumber(json, "maxWaiters", 0, Integer.MAX_VALUE));
-    }
-    if (json.getValue("maxKeyLength") != null) {
-      setMaxKeyLength((int) wholeNumber(json, "maxKeyLength", 1, Integer.MAX_VALUE));
-    }
-    if (json.getValue("maxTimeout") != null) {
-      setMaxTimeout(wholeNumber(json, "maxTimeout", 1, MAX_TIMEOUT_LIMIT));
-    }
-    if (json.getValue("workerPoolName") != null) {
-      setWorkerPoolName(typed(json, "workerPoolName", String.class));
-    }
-    if (json.getValue("workerPoolSize") != null) {
-      setWorkerPoolSize((int) wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE));
-    }
-    if (json.getValue("clustered") != null) {
-      setClustered(typed(json, "clustered", Boolean.class));
-    }
-    if (json.getValue("metricsRegistryName") != null) {
-      setMetricsRegistryName(typed(json, "metricsRegistryName", String.class));
-    }
-  }
-
-  private static <T> T typed(JsonObject json, String field, Class<T> type) {
-    Object value = json.getValue(field);
-    if (!type.isInstance(value)) {
-      throw new IllegalArgumentException(field + " must be a " + type.getSimpleName() + ", was " + value);
-    }
-    return type.cast(value);
+    SingleFlightOptionsConverter.fromJson(checked(json), this);
   }
 
   /**
-   * @return the field's value, a JSON number that is a whole number from {@code min} to {@code max}
-   * @throws IllegalArgumentException naming the field and the value otherwise: never truncated
+   * Checks, field by field, what the generated converter would take on trust: the JSON type, and for
+   * numbers that they are whole and in the range of the setter (so that {@code intValue()} cannot wrap
+   * 4294967297 to 1). The setters check the rest (an empty address, an invalid regular expression).
+   *
+   * @return {@code json}, whose every known field is {@code null} or valid
+   * @throws IllegalArgumentException naming the first invalid field and its value
    */
-  private static long wholeNumber(JsonObject json, String field, long min, long max) {
+  private static JsonObject checked(JsonObject json) {
+    typed(json, "address", String.class);
+    strings(json, "allowedAddresses");
+    wholeNumber(json, "maxFlightTime", 0, Long.MAX_VALUE);
+    typed(json, "cancelAbandoned", Boolean.class);
+    wholeNumber(json, "maxInFlight", 0, Integer.MAX_VALUE);
+    wholeNumber(json, "maxWaiters", 0, Integer.MAX_VALUE);
+    wholeNumber(json, "maxKeyLength", 1, Integer.MAX_VALUE);
+    wholeNumber(json, "maxTimeout", 1, MAX_TIMEOUT_LIMIT);
+    typed(json, "workerPoolName", String.class);
+    wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
+    typed(json, "clustered", Boolean.class);
+    typed(json, "metricsRegistryName", String.class);
+    return json;
+  }
+
+  /** @throws IllegalArgumentException when the field is set to something other than a {@code type} */
+  private static void typed(JsonObject json, String field, Class<?> type) {
     Object value = json.getValue(field);
+    if (value != null && !type.isInstance(value)) {
+      throw new IllegalArgumentException(field + " must be a " + type.getSimpleName() + ", was " + value);
+    }
+  }
+
+  /** @throws IllegalArgumentException when the field is set to something other than an array of strings */
+  private static void strings(JsonObject json, String field) {
+    typed(json, field, JsonArray.class);
+    JsonArray array = json.getJsonArray(field);
+    if (array != null) {
+      for (Object entry : array) {
+        if (!(entry instanceof String)) {
+          throw new IllegalArgumentException(field + " must hold strings, had " + entry);
+        }
+      }
+    }
+  }
+
+  /**
+   * @throws IllegalArgumentException naming the field and the value when the field is set to anything
+   * but a JSON number that is a whole number from {@code min} to {@code max}
+   */
+  private static void wholeNumber(JsonObject json, String field, long min, long max) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return;
+    }
     BigDecimal number = JsonNumbers.whole(value);
     if (number == null || number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
       throw new IllegalArgumentException(field + " must be a whole number from " + min + " to " + max + ", was " + value);
     }
-    return number.longValueExact();
   }
 
   private static long notNegative(String field, long value) {
@@ -184,21 +190,8 @@ public class SingleFlightOptions {
 
   /** @return these options as JSON, one field per option ({@code workerPoolName} only when set) */
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-      .put("address", address)
-      .put("allowedAddresses", new JsonArray(new ArrayList<>(allowedAddresses)))
-      .put("maxFlightTime", maxFlightTime)
-      .put("cancelAbandoned", cancelAbandoned)
-      .put("maxInFlight", maxInFlight)
-      .put("maxWaiters", maxWaiters)
-      .put("maxKeyLength", maxKeyLength)
-      .put("maxTimeout", maxTimeout)
-      .put("workerPoolSize", workerPoolSize)
-      .put("clustered", clustered)
-      .put("metricsRegistryName", metricsRegistryName);
-    if (workerPoolName != null) {
-      json.put("workerPoolName", workerPoolName);
-    }
+    JsonObject json = new JsonObject();
+    SingleFlightOptionsConverter.toJson(this, json);
     return json;
   }
 

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,6 +32,7 @@ class SingleFlightOptionsTest {
     assertEquals(0, defaults.getMaxWaiters());
     assertEquals(4096, defaults.getMaxKeyLength());
     assertEquals(300_000, defaults.getMaxTimeout());
+    assertEquals("default", defaults.getMetricsRegistryName());
     assertNull(defaults.getWorkerPoolName());
     assertEquals(20, defaults.getWorkerPoolSize());
     assertFalse(defaults.isClustered());
@@ -55,6 +58,7 @@ class SingleFlightOptionsTest {
       .setMaxWaiters(1_000)
       .setMaxKeyLength(256)
       .setMaxTimeout(60_000)
+      .setMetricsRegistryName("app")
       .setWorkerPoolName("lookups")
       .setWorkerPoolSize(8)
       .setClustered(true);
@@ -68,6 +72,7 @@ class SingleFlightOptionsTest {
     assertEquals(1_000, read.getMaxWaiters());
     assertEquals(256, read.getMaxKeyLength());
     assertEquals(60_000, read.getMaxTimeout());
+    assertEquals("app", read.getMetricsRegistryName());
     assertEquals("lookups", read.getWorkerPoolName());
     assertEquals(8, read.getWorkerPoolSize());
     assertTrue(read.isClustered());
@@ -145,6 +150,46 @@ class SingleFlightOptionsTest {
   void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
     JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
     assertEquals(expected, ((Number) read.getValue(field)).longValue());
+  }
+
+  /**
+   * The generated converter reads every property it finds on the class; the JSON constructor must check
+   * each of them before it does. A property added without a check fails here: no JSON type fits them all.
+   */
+  @Test
+  void everyFieldOfTheJsonIsCheckedBeforeTheConverterReadsIt() {
+    JsonObject every = new SingleFlightOptions().setWorkerPoolName("pool").toJson();
+    assertEquals(12, every.size(), every.encode());
+    for (String field : every.fieldNames()) {
+      JsonObject json = new JsonObject().put(field, new JsonObject().put("not", "an option value"));
+      IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json), field);
+      assertTrue(failure.getMessage().startsWith(field + " "), failure.getMessage());
+    }
+  }
+
+  @Test
+  void aNullFieldKeepsItsDefaultAndAnUnknownOneIsIgnored() {
+    JsonObject json = new JsonObject().putNull("address").putNull("maxInFlight").putNull("allowedAddresses")
+      .putNull("workerPoolName").put("noSuchOption", 4294967297L);
+    assertEquals(new SingleFlightOptions().toJson(), new SingleFlightOptions(json).toJson());
+  }
+
+  @Test
+  void aConfigBuiltFromJavaCollectionsIsRead() {
+    JsonObject json = new JsonObject(Map.of("allowedAddresses", List.of("users\\..*"), "maxInFlight", 7L));
+    SingleFlightOptions read = new SingleFlightOptions(json);
+    assertEquals(List.of("users\\..*"), read.getAllowedAddresses());
+    assertEquals(7, read.getMaxInFlight());
+    assertThrows(IllegalArgumentException.class,
+      () -> new SingleFlightOptions(new JsonObject(Map.of("allowedAddresses", Arrays.asList("a", null)))));
+  }
+
+  @Test
+  void theSettersStillCheckWhatTheJsonTypeCannot() {
+    assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("address", "")));
+    assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("workerPoolName", "")));
+    assertThrows(IllegalArgumentException.class,
+      () -> new SingleFlightOptions(new JsonObject().put("allowedAddresses", new JsonArray().add("users.("))));
   }
 
   @Test

@@ -1,0 +1,13 @@
+/**
+ * Collapses concurrent Vert.x calls for the same key into one execution: the API
+ * ({@link dev.singleflight.SingleFlight}), the verticle that serves it
+ * ({@link dev.singleflight.SingleFlightVerticle}) and its options
+ * ({@link dev.singleflight.SingleFlightOptions}).
+ *
+ * <p>{@code @ModuleGen} is here for vertx-codegen only: its processor generates the JSON converter of
+ * the {@code @DataObject} options at build time and refuses a data object outside a module.
+ */
+@ModuleGen(name = "vertx-singleflight", groupPackage = "dev.singleflight")
+package dev.singleflight;
+
+import io.vertx.codegen.annotations.ModuleGen;
