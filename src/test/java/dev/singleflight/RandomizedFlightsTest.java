@@ -96,6 +96,10 @@ import java.util.regex.Pattern;
  *   them at the end (checked with weak references and {@code System.gc()}).</li>
  * </ul>
  *
+ * <p>jqwik prints, over all tries, what the callers got (values, each failure type and code) and
+ * which separation allowed each pair of overlapping executions of a key: what the runs reached, not
+ * only that they passed.
+ *
  * <p><b>Replaying a failure.</b> jqwik prints the seed of a failing run ({@code seed = ...}) with the
  * original and the shrunk list of steps, and this test prints how to replay it:
  * {@code mvn test -Dtest=RandomizedFlightsTest -Dsingleflight.randomized.seed=<seed>}, or
@@ -520,7 +524,7 @@ class RandomizedFlightsTest {
     }
   }
 
-  record Undeployment(long beganNanos, long endedNanos) {
+  record Undeployment(long beganNanos) {
   }
 
   /** One try: a Vert.x with metrics, the verticle, the callers and the model of what happened. */
@@ -913,7 +917,7 @@ class RandomizedFlightsTest {
         violation("undeploying failed: " + e);
       }
       synchronized (this) {
-        undeployments.add(new Undeployment(began, System.nanoTime()));
+        undeployments.add(new Undeployment(began));
         generation++;
       }
       deploymentId = null;
