@@ -107,8 +107,9 @@ import java.util.regex.Pattern;
  * not the timing: a race may need a few runs of its seed. The message of a failure lists each broken
  * promise and the steps as they were performed.
  *
- * <p><b>Longer runs.</b> {@code mvn test} runs {@value #DEFAULT_TRIES} tries (about 20 s on two
- * cores); {@code mvn test -Dtest=RandomizedFlightsTest -Dsingleflight.randomized.tries=2000} runs
+ * <p><b>Longer runs.</b> {@code mvn test} runs {@value #DEFAULT_TRIES} tries: a few seconds on two
+ * cores when they pass (a failing try takes seconds more, and jqwik then shrinks for up to a
+ * minute); {@code mvn test -Dtest=RandomizedFlightsTest -Dsingleflight.randomized.tries=2000} runs
  * more.
  */
 class RandomizedFlightsTest {
