@@ -1,11 +1,14 @@
 package dev.singleflight;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.Promise;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +24,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 import static dev.singleflight.FlightTestBase.await;
 import static dev.singleflight.FlightTestBase.failureOf;
@@ -190,11 +199,93 @@ class MetricsTest {
   }
 
   @Test
-  void aVerticleToldAnotherRegistryNameRegistersNoMeterAndStillServes() throws Exception {
-    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
-      .setMetricsRegistryName("no-such-registry"))));
+  void severalInstancesRegisterTheGaugesOnceAndTheyCountTheFlightsOfEveryInstance() throws Exception {
+    // Micrometer reports a gauge registered twice: at WARNING the first time in the JVM, at FINE after.
+    Logger micrometer = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
+    List<LogRecord> reports = new CopyOnWriteArrayList<>();
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        reports.add(record);
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    Level level = micrometer.getLevel();
+    micrometer.setLevel(Level.ALL);
+    handler.setLevel(Level.ALL);
+    micrometer.addHandler(handler);
+    String deployment;
+    try {
+      deployment = await(vertx.deployVerticle(() -> new SingleFlightVerticle(measured().setAddress("several")),
+        new DeploymentOptions().setInstances(4)));
+    } finally {
+      micrometer.removeHandler(handler);
+      micrometer.setLevel(level);
+    }
+    assertTrue(reports.stream().noneMatch(record -> String.valueOf(record.getMessage()).contains("singleflight")), reports::toString);
+    SingleFlight several = SingleFlight.createProxy(vertx, "several");
+    Promise<String> release = Promise.promise();
+    List<Future<String>> calls = new ArrayList<>();
+    for (int k = 0; k < 40; k++) {
+      calls.add(several.flightAsync("key-" + k, release::future));
+    }
+    Gauge inflight = registry.find("singleflight.inflight").tag("address", "several").gauge();
+    assertEquals(1, registry.find("singleflight.inflight").tag("address", "several").gauges().size());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    // Polled: the instances count on their own event loops while the gauge is read here.
+    while (inflight.value() != 40.0 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(5);
+    }
+    assertEquals(40.0, inflight.value());
+    vertx.runOnContext(v -> release.complete("done"));
+    for (Future<String> call : calls) {
+      assertEquals("done", await(call));
+    }
+    await(vertx.undeploy(deployment));
+    assertNull(registry.find("singleflight.inflight").tag("address", "several").gauge());
+  }
+
+  @Test
+  void aVerticleToldAnotherRegistryNameRegistersNoMeterWarnsAndStillServes() throws Exception {
+    // The warning is what this test expects: it is taken here instead of printed.
+    Logger logger = Logger.getLogger("dev.singleflight.impl.metrics.MicrometerFlightMetrics");
+    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        warnings.add(record);
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    logger.addHandler(handler);
+    logger.setUseParentHandlers(false);
+    try {
+      await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
+        .setMetricsRegistryName("no-such-registry"))));
+    } finally {
+      logger.setUseParentHandlers(true);
+      logger.removeHandler(handler);
+    }
     assertEquals("value", await(SingleFlight.createProxy(vertx, "unmeasured").flight("k", () -> "value")));
     assertTrue(registry.find("singleflight.calls").tag("address", "unmeasured").meters().isEmpty());
+    assertEquals(1, warnings.size(), warnings::toString);
+    assertEquals(Level.WARNING, warnings.get(0).getLevel());
+    String warning = new SimpleFormatter().formatMessage(warnings.get(0));
+    assertTrue(warning.contains("'no-such-registry'") && warning.contains("'unmeasured'"), warning);
   }
 
   @Test

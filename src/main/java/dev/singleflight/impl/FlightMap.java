@@ -62,6 +62,7 @@ public final class FlightMap {
    * @param timed whether the waiter gives up at {@code deadline}, a {@link System#nanoTime()}
    */
   public void join(String key, Promise<Object> waiter, boolean timed, long deadline, Execution execution) {
+    assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
     if (closed) {
       waiter.tryFail(stopped());
       return;
@@ -135,6 +136,7 @@ public final class FlightMap {
 
   /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
   public void forget(String key) {
+    assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
     if (metrics != null) {
       metrics.forget();
     }

@@ -86,7 +86,8 @@ class ClusterEdgesTest {
   @ValueSource(strings = {"9223372036854775807", "1e19", "9.2e18", "2147483648"})
   void aJsonTimeoutAtTheEdgeOfLongIsAnsweredWhenForwardedToTheOwner(String timeout) throws Exception {
     String address = "edge.flight";
-    String deployment = await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress(address).setClustered(true))));
+    String deployment = await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress(address).setClustered(true)
+      .setMetricsRegistryName(cluster.registryName(0)))));
     try {
       JsonObject request = new JsonObject("{\"key\":\"k\",\"address\":\"echo.service\",\"body\":\"value\",\"timeout\":" + timeout + "}");
       assertEquals("value", await(vertx.eventBus().request(address, request).map(Message::body)));

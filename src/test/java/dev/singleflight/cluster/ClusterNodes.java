@@ -28,15 +28,30 @@ import java.util.logging.Logger;
 /**
  * Real clustered Vert.x instances in this JVM, on loopback: Hazelcast with a TCP-IP join on
  * 127.0.0.1, multicast and auto-detection off, and a random cluster name so that runs never meet.
+ * Hazelcast logs through java.util.logging, at the levels of src/test/resources/logging.properties.
  */
 public final class ClusterNodes implements AutoCloseable {
 
-  /** Hazelcast's INFO lines drown the test output; keep its warnings. Held so the level sticks. */
-  private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
-
-  static {
-    HAZELCAST_LOG.setLevel(Level.WARNING);
-  }
+  /**
+   * The loggers that warn as members join or leave. A member that joins may get its first partitions
+   * before its own start has completed, and Hazelcast then retries the migration after warning about
+   * it ("Migration operation is received before startup is completed", "Ignoring received partition
+   * table", "Migration failed"). A member that leaves gracefully (its Vert.x closed) still makes the
+   * others warn, a few hundred milliseconds later: Hazelcast fails to reconnect ("Removing connection
+   * to endpoint ... Connection refused", "Member ... is suspected to be dead", "Mastership of ... is
+   * accepted" when it was the master), sends operations to it or answers its own ("Not Member!",
+   * "Cannot send response"), and the clustered event bus sends to it before its subscriptions are gone
+   * ("Connecting to server ... failed"). Members of these clusters join and leave only when a test or
+   * its setup says so, so the loggers of Hazelcast's partitions, membership and operations, of its
+   * connection errors and of the clustered event bus are lowered to SEVERE from {@link #start} to
+   * {@link #close()}, and only then. Held so that the levels stick.
+   */
+  private static final List<Logger> MEMBERSHIP = List.of(
+    Logger.getLogger("com.hazelcast.internal.partition"),
+    Logger.getLogger("com.hazelcast.internal.cluster"),
+    Logger.getLogger("com.hazelcast.spi.impl.operationservice"),
+    Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerConnectionErrorHandler"),
+    Logger.getLogger("io.vertx.core.eventbus.impl.clustered.ClusteredEventBus"));
 
   private final String clusterName = "singleflight-test-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
@@ -69,6 +84,7 @@ public final class ClusterNodes implements AutoCloseable {
 
   private static ClusterNodes start(int count, boolean metrics) throws Exception {
     ClusterNodes cluster = new ClusterNodes(count, metrics);
+    MEMBERSHIP.forEach(logger -> logger.setLevel(Level.SEVERE));
     try {
       for (int i = 0; i < count; i++) {
         cluster.add(i);
@@ -88,6 +104,9 @@ public final class ClusterNodes implements AutoCloseable {
     config.setProperty("hazelcast.logging.type", "jdk");
     // Hazelcast calls its vendor's server from each new member by default: these tests stay on loopback.
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // Hazelcast's own metrics (for its Management Center and JMX) go unread here, and their collection
+    // races a member's shutdown ("Collecting metrics from source ...MapService failed ... sleep interrupted").
+    config.getMetricsConfig().setEnabled(false);
     config.getNetworkConfig().setPort(ports.get(index)).setPortAutoIncrement(false)
       .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     JoinConfig join = config.getNetworkConfig().getJoin();
@@ -158,14 +177,22 @@ public final class ClusterNodes implements AutoCloseable {
     await(nodes.get(i).close());
   }
 
+  /**
+   * Closes the nodes still open, the last started first, so that the master leaves last and no other
+   * member has to take over; then gives {@link #MEMBERSHIP} their level back.
+   */
   @Override
   public void close() throws Exception {
-    for (Vertx node : nodes) {
-      try {
-        await(node.close());
-      } catch (Exception ignored) {
-        // Already closed by the test.
+    try {
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        try {
+          await(nodes.get(i).close());
+        } catch (Exception ignored) {
+          // Already closed by the test.
+        }
       }
+    } finally {
+      MEMBERSHIP.forEach(logger -> logger.setLevel(null));
     }
   }
 

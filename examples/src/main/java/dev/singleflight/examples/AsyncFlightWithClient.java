@@ -35,9 +35,16 @@ public final class AsyncFlightWithClient {
     Router router = Router.router(vertx);
     router.get("/prices/:sku").handler(ctx -> {
       String sku = ctx.pathParam("sku");
-      vertx.executeBlocking(() -> prices.read(sku), false)
-        .onSuccess(price -> ctx.json(new JsonObject().put("sku", sku).put("price", price)))
-        .onFailure(err -> ctx.fail(err instanceof NoSuchElementException ? 404 : 500, err));
+      vertx.executeBlocking(() -> prices.read(sku), false).onComplete(price -> {
+        if (price.succeeded()) {
+          ctx.json(new JsonObject().put("sku", sku).put("price", price.result()));
+        } else if (price.cause() instanceof NoSuchElementException) {
+          // Answered here: a failure left to the router is logged as an error, and an unknown sku is none.
+          ctx.response().setStatusCode(404).end("no price for " + sku);
+        } else {
+          ctx.fail(price.cause());
+        }
+      });
     });
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1");
   }

@@ -8,6 +8,7 @@ import dev.singleflight.impl.metrics.FlightMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
@@ -94,9 +95,11 @@ public final class FlightServer {
       nodeListening = listen(cluster.nodeAddress(), cluster::handleNodeMessage);
     }
     group.register(index, this);
-    return nodeListening
-      .compose(v -> group.publish(vertx))
-      .compose(v -> listen(options.getAddress(), group.size() == 1 ? this::handleJson : this::route));
+    // The group is published on the thread of the instance that registered last: come back to this
+    // instance's event loop before listening, so that its consumer is bound to its own context.
+    Promise<Void> published = context.promise();
+    nodeListening.compose(v -> group.publish(vertx)).onComplete(published);
+    return published.future().compose(v -> listen(options.getAddress(), group.size() == 1 ? this::handleJson : this::route));
   }
 
   /**

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.micrometer.backends.BackendRegistries;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +31,8 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Timer failures;
   private final AtomicInteger inflight;
   private final AtomicInteger waiters;
-  private final Gauge inflightGauge;
-  private final Gauge waitersGauge;
+  private final String address;
+  private final SharedGauges gauges;
 
   private MicrometerFlightMetrics(MeterRegistry registry, String address, SharedGauges gauges) {
     this.registry = registry;
@@ -50,10 +51,14 @@ final class MicrometerFlightMetrics implements FlightMetrics {
       .tag("address", address).tag("outcome", "success").register(registry);
     failures = Timer.builder("singleflight.executions").description("Executions and their durations")
       .tag("address", address).tag("outcome", "failure").register(registry);
-    inflightGauge = Gauge.builder("singleflight.inflight", inflight, AtomicInteger::get).description("Flights running now")
-      .tag("address", address).register(registry);
-    waitersGauge = Gauge.builder("singleflight.waiters", waiters, AtomicInteger::get).description("Callers waiting now, leaders included")
-      .tag("address", address).register(registry);
+    this.address = address;
+    this.gauges = gauges;
+    if (gauges.holders.getAndIncrement() == 0) {
+      Gauge.builder("singleflight.inflight", inflight, AtomicInteger::get).description("Flights running now")
+        .tag("address", address).register(registry);
+      Gauge.builder("singleflight.waiters", waiters, AtomicInteger::get).description("Callers waiting now, leaders included")
+        .tag("address", address).register(registry);
+    }
   }
 
   /**
@@ -116,7 +121,11 @@ final class MicrometerFlightMetrics implements FlightMetrics {
 
   @Override
   public void close() {
-    registry.remove(inflightGauge);
-    registry.remove(waitersGauge);
+    if (gauges.holders.decrementAndGet() > 0) {
+      return;
+    }
+    for (String gauge : List.of("singleflight.inflight", "singleflight.waiters")) {
+      registry.find(gauge).tag("address", address).meters().forEach(registry::remove);
+    }
   }
 }

@@ -12,4 +12,9 @@ public final class SharedGauges {
   final AtomicInteger inflight = new AtomicInteger();
   /** Callers waiting now, over all instances, leaders included. */
   final AtomicInteger waiters = new AtomicInteger();
+  /**
+   * The instances whose meters are open: the first registers the gauges, the last removes them, so
+   * that a gauge is registered once per deployment (Micrometer warns about a second registration).
+   */
+  final AtomicInteger holders = new AtomicInteger();
 }

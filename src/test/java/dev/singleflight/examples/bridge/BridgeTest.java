@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -13,18 +14,30 @@ import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Filter;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,6 +157,60 @@ class BridgeTest {
       // Also keeps the client referenced until here: Vert.x closes a client that is no longer referenced.
       client.close();
     }
+  }
+
+  /** How a client leaves without the WebSocket's closing handshake. */
+  enum Leaving {
+    /** Its connection closed as a browser closes a tab's: a TCP FIN, no close frame. */
+    CLOSED,
+    /** Its connection reset, as when the client's process dies or a network drops it. */
+    RESET
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Leaving.class)
+  void aClientThatLeavesWithoutClosingItsWebSocketIsNotLoggedAsAnError(Leaving leaving) throws Exception {
+    Filter installed = ClientGoneFilter.BRIDGE.getFilter();
+    assertInstanceOf(ClientGoneFilter.class, installed);
+    // Sees what the bridge logs, and what the example's filter keeps of it.
+    BlockingQueue<LogRecord> records = new LinkedBlockingQueue<>();
+    List<LogRecord> kept = new CopyOnWriteArrayList<>();
+    ClientGoneFilter.BRIDGE.setFilter(record -> {
+      records.add(record);
+      boolean keep = installed.isLoggable(record);
+      if (keep) {
+        kept.add(record);
+      }
+      return keep;
+    });
+    try {
+      try (Socket client = new Socket(InetAddress.getByName("127.0.0.1"), port)) {
+        client.getOutputStream().write(("GET /eventbus/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+        String status = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        assertEquals("HTTP/1.1 101 Switching Protocols", status);
+        if (leaving == Leaving.RESET) {
+          client.setSoLinger(true, 0);
+        }
+      }
+      // The bridge logs the end of the socket: last, that its connection was closed.
+      LogRecord record;
+      do {
+        record = records.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(record, "the bridge saw no end of the socket");
+      } while (!(record.getThrown() instanceof HttpClosedException));
+      assertEquals(List.of(), kept.stream().map(LogRecord::getThrown).toList());
+    } finally {
+      ClientGoneFilter.BRIDGE.setFilter(installed);
+    }
+  }
+
+  @Test
+  void theBridgesOtherErrorsAreStillLogged() {
+    LogRecord record = new LogRecord(Level.SEVERE, "SockJSSocket exception");
+    record.setThrown(new IllegalStateException("a defect"));
+    assertTrue(new ClientGoneFilter().isLoggable(record));
   }
 
   /** @return the body of a JSON-protocol flight to {@code address} with {@code body} */

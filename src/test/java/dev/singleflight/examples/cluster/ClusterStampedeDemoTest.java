@@ -59,7 +59,7 @@ class ClusterStampedeDemoTest {
   }
 
   @Test
-  void badCommandLinesPrintTheUsageToStderrAndExitTwo() {
+  void badCommandLinesPrintTheReasonAndTheUsageToStderrAndExitTwo() {
     String[][] badArgs = {
       {"--bogus"}, {"--nodes", "0"}, {"--nodes", "6"}, {"--requests", "0"}, {"--requests", "many"},
       {"--requests"}, {"--ids", "0"}, {"--ids=1001"}, {"extra"}};
@@ -70,7 +70,10 @@ class ClusterStampedeDemoTest {
       String message = err.toString(StandardCharsets.UTF_8);
       String label = Arrays.toString(args);
       assertEquals(ClusterStampedeDemo.USAGE, code, label);
-      assertTrue(message.startsWith("error: ") && message.contains("usage: ClusterStampedeDemo"), label + ": " + message);
+      // The reason first, naming the flag or argument at fault, then the usage.
+      String reason = message.lines().findFirst().orElse("");
+      assertTrue(reason.contains(args[0].split("=")[0]), label + ": " + message);
+      assertTrue(message.contains(System.lineSeparator() + "Usage: ClusterStampedeDemo "), label + ": " + message);
       assertFalse(message.contains("Exception") || message.contains("\tat "), label + ": " + message);
       assertEquals("", out.toString(StandardCharsets.UTF_8), label);
     }
@@ -81,7 +84,7 @@ class ClusterStampedeDemoTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertEquals(ClusterStampedeDemo.OK, ClusterStampedeDemo.run(new String[] {"--help"}, print(out), print(err)));
-    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("usage: ClusterStampedeDemo"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: ClusterStampedeDemo "));
     assertEquals("", err.toString(StandardCharsets.UTF_8));
   }
 

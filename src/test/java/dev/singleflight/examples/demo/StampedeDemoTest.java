@@ -29,7 +29,7 @@ class StampedeDemoTest {
   }
 
   @Test
-  void badCommandLinesPrintTheUsageToStderrAndExitTwo() {
+  void badCommandLinesPrintTheReasonAndTheUsageToStderrAndExitTwo() {
     String[][] badArgs = {
       {"--bogus"}, {"--requests", "0"}, {"--requests", "-5"}, {"--requests", "many"}, {"--requests"},
       {"--ids", "0"}, {"--ids", String.valueOf(UserDao.USERS + 1)}, {"--port", "70000"}, {"--serve=yes"}, {"extra"}};
@@ -40,7 +40,10 @@ class StampedeDemoTest {
       String message = err.toString(StandardCharsets.UTF_8);
       String label = Arrays.toString(args);
       assertEquals(StampedeDemo.USAGE, code, label);
-      assertTrue(message.startsWith("error: ") && message.contains("usage: StampedeDemo"), label + ": " + message);
+      // The reason first, naming the flag or argument at fault, then the usage.
+      String reason = message.lines().findFirst().orElse("");
+      assertTrue(reason.contains(args[0].split("=")[0]), label + ": " + message);
+      assertTrue(message.contains(System.lineSeparator() + "Usage: StampedeDemo "), label + ": " + message);
       assertFalse(message.contains("Exception") || message.contains("\tat "), label + ": " + message);
       assertEquals("", out.toString(StandardCharsets.UTF_8), label);
     }
@@ -51,7 +54,7 @@ class StampedeDemoTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertEquals(StampedeDemo.OK, StampedeDemo.run(new String[] {"--help"}, print(out), print(err), false));
-    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("usage: StampedeDemo"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: StampedeDemo "));
     assertEquals("", err.toString(StandardCharsets.UTF_8));
   }
 

@@ -62,6 +62,12 @@ class StampedeTest {
     assertFalse(direct.singleFlight());
     assertEquals(0, direct.failed());
     assertEquals(200, direct.queries());
+
+    // Every request waited for at least one query, whichever route it took.
+    for (Stampede.Phase phase : phases) {
+      assertTrue(phase.p50Millis() >= UserDao.QUERY_TIME.toMillis(), phase::toString);
+      assertTrue(phase.p99Millis() >= phase.p50Millis(), phase::toString);
+    }
   }
 
   @Test
@@ -97,6 +103,8 @@ class StampedeTest {
     assertEquals(0.0, sample(metrics, "singleflight_inflight", ADDRESS_LABEL), metrics);
     assertEquals(0.0, sample(metrics, "singleflight_waiters", ADDRESS_LABEL), metrics);
     assertEquals(0.0, sample(metrics, "singleflight_forgets_total", ADDRESS_LABEL), metrics);
+    // Every meter is in the scrape from the verticle's start, even one that never counted.
+    assertEquals(0.0, sample(metrics, "singleflight_cluster_moves_total", ADDRESS_LABEL), metrics);
   }
 
   /**

@@ -2,21 +2,33 @@ package dev.singleflight.examples.bridge;
 
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
+import dev.singleflight.examples.Flags;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -32,7 +44,10 @@ import java.util.concurrent.CountDownLatch;
  * Clients may send to the single-flight verticle and nowhere else, the verticle forwards only to
  * {@value UsersService#ADDRESS}, and the server sets each flight's key from what it asks for.
  */
-public final class BridgeExample {
+@Command(name = "BridgeExample",
+  description = "Serves a page that makes flights through the SockJS event-bus bridge, until Ctrl-C.",
+  footer = "From a clone: mvn -q -Pbridge verify -Dbridge.args=\"--port 9000\"")
+public final class BridgeExample implements Callable<Integer> {
 
   /** The address of the single-flight verticle, the only one bridge clients may send to. */
   public static final String FLIGHTS = SingleFlightOptions.DEFAULT_ADDRESS;
@@ -40,10 +55,28 @@ public final class BridgeExample {
   public static final String WEB_ROOT = "singleflight-bridge";
   /** Default of {@code --port}. */
   public static final int DEFAULT_PORT = 8080;
+  /** Exit code when the server could not start, e.g. its port is taken. */
+  public static final int FAILED = ExitCode.SOFTWARE;
+  /** Exit code of a bad command line. */
+  public static final int USAGE = ExitCode.USAGE;
 
-  private static final String USAGE = "usage: BridgeExample [--port P]   (0..65535, default " + DEFAULT_PORT + ")";
+  @Spec
+  private CommandSpec spec;
+  private int port;
+  @Option(names = "--help", usageHelp = true, description = "print this message and exit")
+  private boolean help;
+  private final PrintStream out;
+  private final PrintStream err;
 
-  private BridgeExample() {
+  private BridgeExample(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  @Option(names = "--port", paramLabel = "P", defaultValue = "" + DEFAULT_PORT,
+    description = "port on 127.0.0.1 (0..65535, default ${DEFAULT-VALUE}; 0 picks a free one)")
+  private void setPort(int port) {
+    this.port = Flags.inRange(spec, "--port", port, 0, 65535);
   }
 
   /**
@@ -78,12 +111,16 @@ public final class BridgeExample {
   }
 
   /**
-   * The routes: the bridge under {@code /eventbus/}, the page and its script at {@code /}.
+   * The routes: the bridge under {@code /eventbus/}, with every SockJS transport (a raw WebSocket at
+   * {@code /eventbus/websocket}, SockJS over a WebSocket, xhr-streaming, xhr-polling, ...), and the page
+   * and its script at {@code /}. A client that leaves without closing its socket is not logged as an
+   * error ({@link ClientGoneFilter}).
    *
    * @param vertx the Vert.x instance
    * @return the router
    */
   public static Router router(Vertx vertx) {
+    ClientGoneFilter.install();
     // tag::bridge[]
     // Clients may send to the single-flight verticle only. Replies reach them without an outbound
     // rule; as there is none, they cannot register a consumer at any address.
@@ -92,6 +129,13 @@ public final class BridgeExample {
     Router router = Router.router(vertx);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge, BridgeExample::flightsOnly));
     // end::bridge[]
+    // tag::xhr[]
+    // SockJS's xhr-streaming and xhr-polling transports POST the client's frames (.../xhr_send), and
+    // the bridge reads them from the body that a BodyHandler gathered: one goes before the bridge's
+    // route (order -1), without file uploads, and takes at most what one WebSocket frame may carry.
+    router.post("/eventbus/*").order(-1)
+      .handler(BodyHandler.create(false).setBodyLimit(HttpServerOptions.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE));
+    // end::xhr[]
     router.route("/*").handler(StaticHandler.create(WEB_ROOT));
     return router;
   }
@@ -130,34 +174,54 @@ public final class BridgeExample {
   // end::key[]
 
   /**
-   * Runs the example until Ctrl-C.
+   * Runs the example until Ctrl-C. After {@code --help} it just returns, so that
+   * {@code mvn -Pbridge verify}, which runs it inside Maven's JVM, goes on; after a bad command line
+   * or a failed start it exits with {@link #USAGE} or {@link #FAILED}.
    *
    * @param args nothing, or {@code --port P}
-   * @throws InterruptedException when interrupted while serving
    */
-  public static void main(String[] args) throws InterruptedException {
-    int port = DEFAULT_PORT;
-    if (args.length == 2 && args[0].equals("--port") && args[1].matches("\\d{1,5}") && Integer.parseInt(args[1]) <= 65535) {
-      port = Integer.parseInt(args[1]);
-    } else if (args.length != 0) {
-      System.err.println(USAGE);
-      System.exit(2);
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err);
+    if (code != ExitCode.OK) {
+      System.exit(code);
     }
+  }
+
+  /**
+   * Parses the flags and serves until the JVM is stopped: it returns only after {@code --help}, which
+   * prints the usage on {@code out}, a bad command line, whose reason and the usage go to {@code err},
+   * or a failed start.
+   *
+   * @param args the flags
+   * @param out where the usage and the server's address go
+   * @param err where errors go
+   * @return {@link ExitCode#OK} after {@code --help}, {@link #USAGE} or {@link #FAILED}
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return new CommandLine(new BridgeExample(out, err))
+      .setOut(new PrintWriter(out, true))
+      .setErr(new PrintWriter(err, true))
+      .execute(args);
+  }
+
+  /** Starts the example and serves; picocli calls it once the command line is good. */
+  @Override
+  public Integer call() throws InterruptedException {
     Vertx vertx = Vertx.vertx();
     HttpServer server;
     try {
       server = start(vertx, new UsersService(Duration.ofMillis(500)), port).await();
     } catch (Exception e) {
-      System.err.println("error: " + e);
+      err.println("error: " + e);
       vertx.close().await();
-      System.exit(1);
-      return;
+      return FAILED;
     }
     String base = "127.0.0.1:" + server.actualPort();
-    System.out.println("bridge example on http://" + base + " until Ctrl-C:");
-    System.out.println("  open http://" + base + "/ in a browser: it asks for a user several times at once through the bridge");
-    System.out.println("  clients connect a WebSocket to ws://" + base + "/eventbus/websocket and may send only to " + FLIGHTS);
-    System.out.println("  the single-flight verticle forwards only to " + UsersService.ADDRESS + ", which answers in 500 ms");
+    out.println("bridge example on http://" + base + " until Ctrl-C:");
+    out.println("  open http://" + base + "/ in a browser: it asks for a user several times at once through the bridge");
+    out.println("  clients connect a WebSocket to ws://" + base + "/eventbus/websocket and may send only to " + FLIGHTS);
+    out.println("  the single-flight verticle forwards only to " + UsersService.ADDRESS + ", which answers in 500 ms");
     new CountDownLatch(1).await();
+    return ExitCode.OK;
   }
 }

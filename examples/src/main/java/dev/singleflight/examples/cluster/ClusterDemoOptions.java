@@ -1,21 +1,17 @@
 package dev.singleflight.examples.cluster;
 
-import dev.singleflight.examples.CommandLine;
-import dev.singleflight.examples.CommandLine.Flag;
-import dev.singleflight.examples.CommandLine.UsageException;
+import dev.singleflight.examples.Flags;
 import dev.singleflight.examples.demo.UserDao;
-
-import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * ClusterDemoOptions are the command-line flags of {@link ClusterStampedeDemo}, parsed and checked.
- *
- * @param nodes the cluster nodes to start, each its own JVM
- * @param requests concurrent requests sent to each route in the load phase, spread over the nodes
- * @param ids distinct user ids the requests ask for
- * @param help whether {@code --help} was asked for
+ * ClusterDemoOptions are the flags of {@link ClusterStampedeDemo}, a picocli mixin: each value
+ * follows its flag as the next argument or after {@code =} ({@code --nodes 3}, {@code --nodes=3}),
+ * and is checked against its bounds.
  */
-public record ClusterDemoOptions(int nodes, int requests, int ids, boolean help) {
+public final class ClusterDemoOptions {
 
   /** Default of {@code --nodes}. */
   public static final int DEFAULT_NODES = 3;
@@ -28,37 +24,45 @@ public record ClusterDemoOptions(int nodes, int requests, int ids, boolean help)
   /** Default of {@code --ids}. */
   public static final int DEFAULT_IDS = 5;
 
-  /** The usage message, printed by {@code --help} and after a bad flag. */
-  public static final String USAGE = String.join(System.lineSeparator(),
-    "usage: ClusterStampedeDemo [--nodes N] [--requests R] [--ids K] [--help]",
-    "  --nodes N     cluster nodes to start, one JVM each (1.." + MAX_NODES + ", default " + DEFAULT_NODES + ")",
-    "  --requests R  concurrent requests sent to each route, round robin over the nodes (1.." + MAX_REQUESTS
-      + ", default " + DEFAULT_REQUESTS + ")",
-    "  --ids K       distinct user ids they ask for (1.." + UserDao.USERS + ", default " + DEFAULT_IDS + ")",
-    "  --help        print this message",
-    "From a clone: mvn -q -Pcluster-demo verify -Dcluster-demo.args=\"--nodes 3 --requests 900 --ids 5\"");
+  @Spec
+  private CommandSpec spec;
+  private int nodes;
+  private int requests;
+  private int ids;
+  @Option(names = "--help", usageHelp = true, description = "print this message and exit")
+  private boolean help;
 
-  /**
-   * Parses the flags; each takes its value as the next argument or after {@code =}.
-   *
-   * @param args the command-line arguments
-   * @return the options; when {@link #help()} is set the others are not checked
-   * @throws UsageException on an unknown flag, a missing value, or a value that is not an integer in range
-   */
-  public static ClusterDemoOptions parse(String[] args) throws UsageException {
-    int nodes = DEFAULT_NODES;
-    int requests = DEFAULT_REQUESTS;
-    int ids = DEFAULT_IDS;
-    for (Flag flag : CommandLine.flags(args, Set.of("--nodes", "--requests", "--ids"), Set.of())) {
-      switch (flag.name()) {
-        case "--help" -> {
-          return new ClusterDemoOptions(nodes, requests, ids, true);
-        }
-        case "--nodes" -> nodes = flag.integer(1, MAX_NODES);
-        case "--requests" -> requests = flag.integer(1, MAX_REQUESTS);
-        default -> ids = flag.integer(1, UserDao.USERS);
-      }
-    }
-    return new ClusterDemoOptions(nodes, requests, ids, false);
+  @Option(names = "--nodes", paramLabel = "N", defaultValue = "" + DEFAULT_NODES,
+    description = "cluster nodes to start, one JVM each (1.." + MAX_NODES + ", default ${DEFAULT-VALUE})")
+  private void setNodes(int nodes) {
+    this.nodes = Flags.inRange(spec, "--nodes", nodes, 1, MAX_NODES);
+  }
+
+  @Option(names = "--requests", paramLabel = "R", defaultValue = "" + DEFAULT_REQUESTS,
+    description = "concurrent requests sent to each route, round robin over the nodes (1.." + MAX_REQUESTS
+      + ", default ${DEFAULT-VALUE})")
+  private void setRequests(int requests) {
+    this.requests = Flags.inRange(spec, "--requests", requests, 1, MAX_REQUESTS);
+  }
+
+  @Option(names = "--ids", paramLabel = "K", defaultValue = "" + DEFAULT_IDS,
+    description = "distinct user ids they ask for (1.." + UserDao.USERS + ", default ${DEFAULT-VALUE})")
+  private void setIds(int ids) {
+    this.ids = Flags.inRange(spec, "--ids", ids, 1, UserDao.USERS);
+  }
+
+  /** @return the cluster nodes to start, each its own JVM */
+  public int nodes() {
+    return nodes;
+  }
+
+  /** @return the concurrent requests sent to each route in the load phase, spread over the nodes */
+  public int requests() {
+    return requests;
+  }
+
+  /** @return the distinct user ids the requests ask for */
+  public int ids() {
+    return ids;
   }
 }

@@ -14,12 +14,19 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -34,9 +41,11 @@ import java.util.logging.Logger;
  *
  * <p>It talks to the launcher through its standard streams: on stdout {@code ready <http port>} once
  * every node is a member and it serves; it exits as soon as its stdin closes, so it never outlives
- * the launcher, however that ends. Errors go to stderr; a failed start exits 1, bad arguments exit 2.
+ * the launcher, however that ends. Errors go to stderr; a failed start exits 1, bad arguments exit 2
+ * with the reason and the usage.
  */
-public final class ClusterNode {
+@Command(name = "ClusterNode", description = "One node of the cluster demo. ClusterStampedeDemo starts the nodes: run that instead.")
+public final class ClusterNode implements Callable<Integer> {
 
   /** Address of the node-local verticle: it collapses calls of this node only. */
   static final String LOCAL_ADDRESS = "singleflight.local";
@@ -49,8 +58,18 @@ public final class ClusterNode {
    */
   private static final Logger HAZELCAST_LOG = Logger.getLogger("com.hazelcast");
 
+  @Spec
+  private CommandSpec spec;
+  @Parameters(index = "0", paramLabel = "INDEX", description = "this node's index, from 0")
+  private int index;
+  @Parameters(index = "1", paramLabel = "CLUSTER", description = "the cluster's name, shared by the nodes of one run only")
+  private String clusterName;
+  @Parameters(index = "2", paramLabel = "PORTS", arity = "1", split = ",",
+    description = "the Hazelcast port of every node on 127.0.0.1, by index, separated by commas")
+  private List<Integer> memberPorts;
+
   /**
-   * What a node is told by the launcher.
+   * What a node is told by the launcher, in its arguments.
    *
    * @param index this node's index, from 0
    * @param clusterName the cluster's name, shared by the nodes of one run only
@@ -58,31 +77,14 @@ public final class ClusterNode {
    */
   record Settings(int index, String clusterName, List<Integer> memberPorts) {
 
-    /** @return the arguments that {@link #parse(String[])} reads back */
+    /** @return the arguments of the node's command line: {@code <index> <cluster name> <port>,<port>,...} */
     List<String> toArgs() {
       List<String> ports = memberPorts.stream().map(String::valueOf).toList();
       return List.of(String.valueOf(index), clusterName, String.join(",", ports));
     }
-
-    /** Reads {@code <index> <cluster name> <port>,<port>,...}; null when malformed. */
-    static Settings parse(String[] args) {
-      if (args.length != 3) {
-        return null;
-      }
-      try {
-        List<Integer> ports = new ArrayList<>();
-        for (String port : args[2].split(",")) {
-          ports.add(Integer.parseInt(port));
-        }
-        int index = Integer.parseInt(args[0]);
-        return index >= 0 && index < ports.size() && !args[1].isBlank() ? new Settings(index, args[1], ports) : null;
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
   }
 
-  private ClusterNode() {
+  ClusterNode() {
   }
 
   /**
@@ -91,20 +93,42 @@ public final class ClusterNode {
    * @param args {@code <index> <cluster name> <hazelcast port>,<hazelcast port>,...}
    */
   public static void main(String[] args) {
-    Settings settings = Settings.parse(args);
-    if (settings == null) {
-      System.err.println("usage: ClusterNode <index> <cluster name> <hazelcast port>,<hazelcast port>,...");
-      System.err.println("ClusterStampedeDemo starts the nodes; run that instead.");
-      System.exit(2);
+    int code = new CommandLine(new ClusterNode()).execute(args);
+    if (code != ExitCode.OK) {
+      System.exit(code);
     }
+  }
+
+  /**
+   * Starts the node; picocli calls it once the arguments are good.
+   *
+   * @return {@link ExitCode#OK} once the node serves (Vert.x's threads then keep the JVM alive),
+   * {@link ExitCode#SOFTWARE} when it failed to start
+   */
+  @Override
+  public Integer call() {
+    Settings settings = settings();
     exitWhenClosed(System.in);
     HAZELCAST_LOG.setLevel(Level.SEVERE);
     try {
       start(settings);
+      return ExitCode.OK;
     } catch (Exception e) {
-      System.err.println("error: node " + settings.index() + " failed to start: " + e);
-      System.exit(1);
+      System.err.println("error: node " + index + " failed to start: " + e);
+      return ExitCode.SOFTWARE;
     }
+  }
+
+  /**
+   * @return the settings read from the arguments
+   * @throws ParameterException when the index names no port
+   */
+  Settings settings() {
+    if (index < 0 || index >= memberPorts.size()) {
+      throw new ParameterException(spec.commandLine(),
+        "Invalid value for INDEX: " + index + " is not in 0.." + (memberPorts.size() - 1) + ", one per port in PORTS");
+    }
+    return new Settings(index, clusterName, memberPorts);
   }
 
   /** Starts the node, and says so on stdout; Vert.x's threads keep the JVM alive afterwards. */
@@ -137,8 +161,8 @@ public final class ClusterNode {
 
   /**
    * The demo's Hazelcast: a cluster of its own name, on 127.0.0.1 at this node's port, joining node 0
-   * by TCP-IP; no multicast, no auto-detection, and no phone-home (Hazelcast's default would call
-   * its vendor's server at start).
+   * by TCP-IP; no multicast, no auto-detection, no metrics of its own, and no phone-home (Hazelcast's
+   * default would call its vendor's server at start).
    */
   static Config hazelcastConfig(Settings settings) {
     Config config = ConfigUtil.loadConfig();
@@ -146,6 +170,8 @@ public final class ClusterNode {
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // Hazelcast's own metrics, for its Management Center and JMX, would go unread.
+    config.getMetricsConfig().setEnabled(false);
     config.getNetworkConfig().setPort(settings.memberPorts().get(settings.index())).setPortAutoIncrement(false)
       .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     JoinConfig join = config.getNetworkConfig().getJoin();

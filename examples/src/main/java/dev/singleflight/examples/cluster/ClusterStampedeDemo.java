@@ -1,13 +1,18 @@
 package dev.singleflight.examples.cluster;
 
-import dev.singleflight.examples.CommandLine.UsageException;
 import dev.singleflight.examples.cluster.ClusterStampede.Node;
 import dev.singleflight.examples.cluster.ClusterStampede.Phase;
 import dev.singleflight.examples.cluster.ClusterStampede.Route;
 import dev.singleflight.examples.demo.UserDao;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -17,25 +22,36 @@ import java.util.stream.Stream;
  * of requests, spread over the nodes, to a route collapsed across the cluster, to one collapsed on
  * each node alone, and to one not collapsed, and prints how many queries each node's database ran.
  * Then it stops the nodes and exits. Run it from a clone with {@code mvn -q -Pcluster-demo verify};
- * flags go in {@code -Dcluster-demo.args="..."} (see {@link ClusterDemoOptions#USAGE}).
+ * flags go in {@code -Dcluster-demo.args="..."} (see {@link ClusterDemoOptions}).
  */
-public final class ClusterStampedeDemo {
+@Command(name = "ClusterStampedeDemo",
+  description = "Starts a cluster of JVMs on this machine, sends the same stampede of requests to a route collapsed "
+    + "across the cluster, to one collapsed on each node, and to one not collapsed, and prints each node's database queries.",
+  footer = {"From a clone:", "  mvn -q -Pcluster-demo verify -Dcluster-demo.args=\"--nodes 2 --requests 300\""})
+public final class ClusterStampedeDemo implements Callable<Integer> {
 
   /** Exit code of a run that went well, or of {@code --help}. */
-  public static final int OK = 0;
+  public static final int OK = ExitCode.OK;
   /** Exit code when the demo could not run, some requests failed, or a stampede did not all arrive. */
-  public static final int FAILED = 1;
+  public static final int FAILED = ExitCode.SOFTWARE;
   /** Exit code of a bad command line. */
-  public static final int USAGE = 2;
+  public static final int USAGE = ExitCode.USAGE;
 
-  private ClusterStampedeDemo() {
+  @Mixin
+  private ClusterDemoOptions options;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  private ClusterStampedeDemo(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
   }
 
   /**
    * Runs the demo and exits with its {@link #run exit code}, unless that is {@link #OK}: then it just
    * returns, so that {@code mvn -Pcluster-demo verify}, which runs it inside Maven's JVM, goes on.
    *
-   * @param args the flags, see {@link ClusterDemoOptions#USAGE}
+   * @param args the flags, see {@link ClusterDemoOptions}
    */
   public static void main(String[] args) {
     int code = run(args, System.out, System.err);
@@ -46,26 +62,24 @@ public final class ClusterStampedeDemo {
 
   /**
    * Runs the demo: parses the flags, starts the nodes, runs the load phase, prints the results, and
-   * stops the nodes; it returns once every node has exited.
+   * stops the nodes; it returns once every node has exited. {@code --help} prints the usage on
+   * {@code out}; a bad command line prints the reason and the usage on {@code err}.
    *
    * @param args the flags
    * @param out where the results go
-   * @param err where the usage, errors and the nodes' own stderr go
+   * @param err where the usage after a bad command line, errors and the nodes' own stderr go
    * @return {@link #OK}, {@link #FAILED} or {@link #USAGE}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    ClusterDemoOptions options;
-    try {
-      options = ClusterDemoOptions.parse(args);
-    } catch (UsageException e) {
-      err.println("error: " + e.getMessage());
-      err.println(ClusterDemoOptions.USAGE);
-      return USAGE;
-    }
-    if (options.help()) {
-      out.println(ClusterDemoOptions.USAGE);
-      return OK;
-    }
+    return new CommandLine(new ClusterStampedeDemo(out, err))
+      .setOut(new PrintWriter(out, true))
+      .setErr(new PrintWriter(err, true))
+      .execute(args);
+  }
+
+  /** Runs the demo with the parsed flags; picocli calls it once the command line is good. */
+  @Override
+  public Integer call() {
     try {
       return run(options, out, err);
     } catch (InterruptedException e) {

@@ -15,11 +15,11 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +40,8 @@ public final class Stampede {
 
   /** How long one request of a load phase may take before it counts as failed. */
   private static final long REQUEST_TIMEOUT_MILLIS = 60_000;
+  /** Precision of the latency histograms: 3 digits, e.g. 261.3 ms. */
+  private static final int SIGNIFICANT_DIGITS = 3;
 
   /**
    * What one load phase measured.
@@ -117,6 +119,7 @@ public final class Stampede {
    * {@code registry}.
    */
   private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry, String registryName) {
+    VertxGaugeWarningFilter.install();
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setRegistryName(registryName)
@@ -185,17 +188,16 @@ public final class Stampede {
       new PoolOptions().setHttp1MaxSize(requests));
     try {
       // A failed health check shows again as a failed request of the stampede.
-      send(client, requests, i -> UserServer.HEALTH).await();
+      send(client, requests, i -> UserServer.HEALTH, new Histogram(SIGNIFICANT_DIGITS), new AtomicInteger()).await();
       int queriesBefore = dao.queries();
-      long[] latencies = new long[requests];
+      Histogram latencies = new Histogram(SIGNIFICANT_DIGITS);
       AtomicInteger answered = new AtomicInteger();
       server.expectStampede(requests);
       Future<Integer> failed = send(client, requests, i -> path + (1 + i % ids), latencies, answered);
       String route = path + ":id";
       int failures = awaitShowing(failed, new ProgressBar(progress, terminal, route, requests), answered);
-      Arrays.sort(latencies);
       return new Phase(route, singleFlight, requests, failures, dao.queries() - queriesBefore,
-        millis(percentile(latencies, 50)), millis(percentile(latencies, 99)));
+        millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(99)));
     } finally {
       client.close();
     }
@@ -203,17 +205,17 @@ public final class Stampede {
 
   /**
    * Sends {@code requests} GET requests at once from one event loop, request {@code i} to
-   * {@code paths.apply(i)}, and records the latency of each in {@code latencies} (nanoseconds).
+   * {@code paths.apply(i)}, and records the latency of each in {@code latencies} (microseconds), on
+   * that event loop.
    *
    * @return a Future of the number of requests not answered 200, completed once all are answered
    */
-  private Future<Integer> send(WebClient client, int requests, IntFunction<String> paths, long[] latencies,
+  private Future<Integer> send(WebClient client, int requests, IntFunction<String> paths, Histogram latencies,
                                AtomicInteger answered) {
     Promise<Integer> failed = Promise.promise();
     vertx.runOnContext(start -> {
       List<Future<Boolean>> answers = new ArrayList<>(requests);
       for (int i = 0; i < requests; i++) {
-        int request = i;
         long sent = System.nanoTime();
         answers.add(client.get(paths.apply(i))
           .timeout(REQUEST_TIMEOUT_MILLIS)
@@ -221,7 +223,7 @@ public final class Stampede {
           .map(response -> response.statusCode() == 200)
           .otherwise(false)
           .onComplete(ok -> {
-            latencies[request] = System.nanoTime() - sent;
+            latencies.recordValue(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - sent));
             answered.incrementAndGet();
           }));
       }
@@ -229,11 +231,6 @@ public final class Stampede {
         failed.complete((int) answers.stream().filter(answer -> !answer.result()).count()));
     });
     return failed.future();
-  }
-
-  /** Like {@link #send(WebClient, int, IntFunction, long[], AtomicInteger)}, ignoring latencies. */
-  private Future<Integer> send(WebClient client, int requests, IntFunction<String> paths) {
-    return send(client, requests, paths, new long[requests], new AtomicInteger());
   }
 
   /** Waits for {@code done} on this thread, redrawing the bar ten times a second meanwhile. */
@@ -253,13 +250,7 @@ public final class Stampede {
     }
   }
 
-  /** @return the nearest-rank percentile {@code p} of the ascending values {@code sorted} */
-  private static long percentile(long[] sorted, int p) {
-    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-    return sorted[Math.max(0, rank - 1)];
-  }
-
-  private static long millis(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  private static long millis(long micros) {
+    return TimeUnit.MICROSECONDS.toMillis(micros);
   }
 }

@@ -1,9 +1,14 @@
 package dev.singleflight.examples.demo;
 
-import dev.singleflight.examples.CommandLine.UsageException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -11,26 +16,38 @@ import java.util.concurrent.CountDownLatch;
  * users, each a cache miss that needs a 50 ms query, served once with and once without single
  * flight. It prints how many queries the database ran and the latencies, and what the single-flight
  * verticle's meters counted, then exits, or with {@code --serve} keeps serving. Run it from a clone
- * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see
- * {@link DemoOptions#USAGE}).
+ * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see {@link DemoOptions}).
  */
-public final class StampedeDemo {
+@Command(name = "StampedeDemo",
+  description = "Sends a stampede of concurrent requests for a few users to a route with single flight and to one without, "
+    + "and prints the database queries and latencies of each.",
+  footer = "From a clone: mvn -q -Pdemo verify -Ddemo.args=\"--requests 500 --ids 3\"")
+public final class StampedeDemo implements Callable<Integer> {
 
   /** Exit code of a run that went well, or of {@code --help}. */
-  public static final int OK = 0;
+  public static final int OK = ExitCode.OK;
   /** Exit code when the demo could not run or some requests failed. */
-  public static final int FAILED = 1;
+  public static final int FAILED = ExitCode.SOFTWARE;
   /** Exit code of a bad command line. */
-  public static final int USAGE = 2;
+  public static final int USAGE = ExitCode.USAGE;
 
-  private StampedeDemo() {
+  @Mixin
+  private DemoOptions options;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final boolean terminal;
+
+  private StampedeDemo(PrintStream out, PrintStream err, boolean terminal) {
+    this.out = out;
+    this.err = err;
+    this.terminal = terminal;
   }
 
   /**
    * Runs the demo and exits with its {@link #run exit code}, unless that is {@link #OK}: then it
    * just returns (with {@code --serve}, once Ctrl-C stops the JVM).
    *
-   * @param args the flags, see {@link DemoOptions#USAGE}
+   * @param args the flags, see {@link DemoOptions}
    */
   public static void main(String[] args) {
     int code = run(args, System.out, System.err, System.console() != null);
@@ -41,27 +58,26 @@ public final class StampedeDemo {
 
   /**
    * Runs the demo: parses the flags, starts the server, runs the load phase, prints the results;
-   * with {@code --serve} it then serves until the JVM is stopped and never returns.
+   * with {@code --serve} it then serves until the JVM is stopped and never returns. {@code --help}
+   * prints the usage on {@code out}; a bad command line prints the reason and the usage on
+   * {@code err}.
    *
    * @param args the flags
    * @param out where the results go
-   * @param err where the usage, errors and progress bars go
+   * @param err where the usage after a bad command line, errors and progress bars go
    * @param terminal whether {@code err} is a terminal, to redraw the progress bars in place
    * @return {@link #OK}, {@link #FAILED} or {@link #USAGE}
    */
   public static int run(String[] args, PrintStream out, PrintStream err, boolean terminal) {
-    DemoOptions options;
-    try {
-      options = DemoOptions.parse(args);
-    } catch (UsageException e) {
-      err.println("error: " + e.getMessage());
-      err.println(DemoOptions.USAGE);
-      return USAGE;
-    }
-    if (options.help()) {
-      out.println(DemoOptions.USAGE);
-      return OK;
-    }
+    return new CommandLine(new StampedeDemo(out, err, terminal))
+      .setOut(new PrintWriter(out, true))
+      .setErr(new PrintWriter(err, true))
+      .execute(args);
+  }
+
+  /** Runs the demo with the parsed flags; picocli calls it once the command line is good. */
+  @Override
+  public Integer call() {
     try {
       return run(options, out, err, terminal);
     } catch (InterruptedException e) {
