@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import org.junit.jupiter.api.Test;
@@ -147,6 +149,23 @@ class AdversarialTest extends FlightTestBase {
     assertInstanceOf(IllegalStateException.class, failure);
     assertTrue(failure.getMessage().contains(ADDRESS), failure.getMessage());
     assertEquals("served", await(flights.flight("k", () -> "served")));
+  }
+
+  /** Each request gets 503 (the verticle stops) or NO_HANDLERS (it is gone), never Vert.x's "Discarded". */
+  @Test
+  void jsonRequestsRacingAnUndeployAreAnswered503OrNoHandlersNeverDiscarded() throws Exception {
+    await(vertx.eventBus().consumer("silent.service", message -> { }).completion());
+    Future<Void> undeployed = vertx.undeploy(deploymentId);
+    List<Future<Object>> requests = new ArrayList<>();
+    // Fewer than the consumer buffers (1 000): past that, Vert.x itself discards a burst.
+    for (int i = 0; i < 500; i++) {
+      requests.add(json(flightTo("k" + (i % 5), "silent.service")));
+    }
+    for (Future<Object> request : requests) {
+      ReplyException failure = assertInstanceOf(ReplyException.class, failureOf(request));
+      assertTrue(failure.failureType() == ReplyFailure.NO_HANDLERS || failure.failureCode() == 503, failure::toString);
+    }
+    await(undeployed);
   }
 
   // 4. Timed-out callers

@@ -119,13 +119,19 @@ public final class FlightServer {
     if (flights != null) {
       flights.close();
     }
-    List<Future<Void>> unregistered = new ArrayList<>();
-    for (MessageConsumer<Object> consumer : consumers) {
-      unregistered.add(consumer.unregister());
-    }
-    consumers.clear();
-    Future<Void> all = Future.join(unregistered).mapEmpty();
-    return workers == null ? all : all.eventually(workers::close);
+    // Unregisters in a task of its own: requests the event bus already queued for this instance are
+    // handled first, and fail with 503 now that the flight map is closed, instead of being discarded
+    // by the consumer (Vert.x answers those with a TIMEOUT "Discarded the request").
+    Promise<Void> unregistered = context.promise();
+    context.runOnContext(v -> {
+      List<Future<Void>> each = new ArrayList<>();
+      for (MessageConsumer<Object> consumer : consumers) {
+        each.add(consumer.unregister());
+      }
+      consumers.clear();
+      Future.join(each).<Void>mapEmpty().onComplete(unregistered);
+    });
+    return workers == null ? unregistered.future() : unregistered.future().eventually(workers::close);
   }
 
   /**
