@@ -1140,7 +1140,7 @@ class RandomizedFlightsTest {
       }
       if (undeployedBefore(caller.answeredNanos)) {
         if (failure instanceof ReplyException reply && (reply.failureType() == ReplyFailure.NO_HANDLERS
-          || reply.failureCode() == 503)) {
+          || reply.failureCode() == 503 || discarded(reply))) {
           return null;
         }
         if (!forget.json() && failure instanceof IllegalStateException) {
@@ -1227,8 +1227,7 @@ class RandomizedFlightsTest {
       if (reply.failureType() == ReplyFailure.NO_HANDLERS) {
         return undeployed ? null : "NO_HANDLERS at the verticle's address, but it was deployed";
       }
-      if (reply.failureType() == ReplyFailure.TIMEOUT && String.valueOf(reply.getMessage()).startsWith("Discarded the request")) {
-        // The README's one race: a request reaching the verticle in the instant its consumer unregisters.
+      if (discarded(reply)) {
         return undeployed ? null : "discarded by the verticle's consumer, but no undeploy was under way";
       }
       if (reply.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
@@ -1399,6 +1398,14 @@ class RandomizedFlightsTest {
         return kind + (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE ? "code " + reply.failureCode() : reply.failureType());
       }
       return kind + caller.failure.getClass().getSimpleName();
+    }
+
+    /**
+     * @return whether Vert.x's consumer discarded the request: the README's one race, a JSON request
+     * reaching the verticle in the instant its consumer unregisters
+     */
+    private static boolean discarded(ReplyException reply) {
+      return reply.failureType() == ReplyFailure.TIMEOUT && String.valueOf(reply.getMessage()).startsWith("Discarded the request");
     }
 
     private boolean undeployedBefore(long nanos) {
