@@ -198,15 +198,19 @@ class MetricsTest {
     assertNull(meter("singleflight.waiters").gauge());
   }
 
-  @Test
-  void severalInstancesRegisterTheGaugesOnceAndTheyCountTheFlightsOfEveryInstance() throws Exception {
-    // Micrometer reports a gauge registered twice: at WARNING the first time in the JVM, at FINE after.
-    Logger micrometer = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
-    List<LogRecord> reports = new CopyOnWriteArrayList<>();
+  /** A step that may throw. */
+  interface Step {
+    void run() throws Exception;
+  }
+
+  /** @return what the logger {@code name} logged, at any level, while {@code step} ran; nothing of it is printed */
+  static List<LogRecord> recordsOf(String name, Step step) throws Exception {
+    Logger logger = Logger.getLogger(name);
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
     Handler handler = new Handler() {
       @Override
       public void publish(LogRecord record) {
-        reports.add(record);
+        records.add(record);
       }
 
       @Override
@@ -217,18 +221,27 @@ class MetricsTest {
       public void close() {
       }
     };
-    Level level = micrometer.getLevel();
-    micrometer.setLevel(Level.ALL);
+    Level level = logger.getLevel();
+    logger.setLevel(Level.ALL);
     handler.setLevel(Level.ALL);
-    micrometer.addHandler(handler);
-    String deployment;
+    logger.addHandler(handler);
+    logger.setUseParentHandlers(false);
     try {
-      deployment = await(vertx.deployVerticle(() -> new SingleFlightVerticle(measured().setAddress("several")),
-        new DeploymentOptions().setInstances(4)));
+      step.run();
     } finally {
-      micrometer.removeHandler(handler);
-      micrometer.setLevel(level);
+      logger.setUseParentHandlers(true);
+      logger.removeHandler(handler);
+      logger.setLevel(level);
     }
+    return records;
+  }
+
+  @Test
+  void severalInstancesRegisterTheGaugesOnceAndTheyCountTheFlightsOfEveryInstance() throws Exception {
+    // Micrometer reports a gauge registered twice: at WARNING the first time in the JVM, at FINE after.
+    String[] deployment = new String[1];
+    List<LogRecord> reports = recordsOf("io.micrometer.core.instrument.MeterRegistry", () -> deployment[0] = await(vertx.deployVerticle(
+      () -> new SingleFlightVerticle(measured().setAddress("several")), new DeploymentOptions().setInstances(4))));
     assertTrue(reports.stream().noneMatch(record -> String.valueOf(record.getMessage()).contains("singleflight")), reports::toString);
     SingleFlight several = SingleFlight.createProxy(vertx, "several");
     Promise<String> release = Promise.promise();
@@ -248,38 +261,15 @@ class MetricsTest {
     for (Future<String> call : calls) {
       assertEquals("done", await(call));
     }
-    await(vertx.undeploy(deployment));
+    await(vertx.undeploy(deployment[0]));
     assertNull(registry.find("singleflight.inflight").tag("address", "several").gauge());
   }
 
   @Test
   void aVerticleToldAnotherRegistryNameRegistersNoMeterWarnsAndStillServes() throws Exception {
     // The warning is what this test expects: it is taken here instead of printed.
-    Logger logger = Logger.getLogger("dev.singleflight.impl.metrics.MicrometerFlightMetrics");
-    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        warnings.add(record);
-      }
-
-      @Override
-      public void flush() {
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    logger.addHandler(handler);
-    logger.setUseParentHandlers(false);
-    try {
-      await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured")
-        .setMetricsRegistryName("no-such-registry"))));
-    } finally {
-      logger.setUseParentHandlers(true);
-      logger.removeHandler(handler);
-    }
+    List<LogRecord> warnings = recordsOf("dev.singleflight.impl.metrics.MicrometerFlightMetrics", () -> await(vertx.deployVerticle(
+      new SingleFlightVerticle(new SingleFlightOptions().setAddress("unmeasured").setMetricsRegistryName("no-such-registry")))));
     assertEquals("value", await(SingleFlight.createProxy(vertx, "unmeasured").flight("k", () -> "value")));
     assertTrue(registry.find("singleflight.calls").tag("address", "unmeasured").meters().isEmpty());
     assertEquals(1, warnings.size(), warnings::toString);
