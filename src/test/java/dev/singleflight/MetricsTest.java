@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The verticle's meters, in a real Micrometer registry of a Vert.x with Micrometer metrics. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class MetricsTest {
+public class MetricsTest {
 
   static final String ADDRESS = SingleFlightOptions.DEFAULT_ADDRESS;
 
@@ -199,12 +199,12 @@ class MetricsTest {
   }
 
   /** A step that may throw. */
-  interface Step {
+  public interface Step {
     void run() throws Exception;
   }
 
   /** @return what the logger {@code name} logged, at any level, while {@code step} ran; nothing of it is printed */
-  static List<LogRecord> recordsOf(String name, Step step) throws Exception {
+  public static List<LogRecord> recordsOf(String name, Step step) throws Exception {
     Logger logger = Logger.getLogger(name);
     List<LogRecord> records = new CopyOnWriteArrayList<>();
     Handler handler = new Handler() {

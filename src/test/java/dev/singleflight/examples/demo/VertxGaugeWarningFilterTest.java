@@ -1,16 +1,13 @@
 package dev.singleflight.examples.demo;
 
+import dev.singleflight.MetricsTest;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VertxGaugeWarningFilterTest {
 
   @Test
-  void itDropsTheReRegistrationOfAVertxGaugeAndKeepsThatOfAnyOtherGauge() {
+  void itDropsTheReRegistrationOfAVertxGaugeAndKeepsThatOfAnyOtherGauge() throws Exception {
     List<LogRecord> records = reRegistrationRecords("vertx.http.server.active.connections", "singleflight.inflight");
     assertEquals(2, records.size(), records::toString);
     VertxGaugeWarningFilter filter = new VertxGaugeWarningFilter();
@@ -32,39 +29,13 @@ class VertxGaugeWarningFilterTest {
   }
 
   /** @return what Micrometer's registry logs as each of {@code names} is registered twice as a gauge */
-  private static List<LogRecord> reRegistrationRecords(String... names) {
-    Logger logger = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
-    List<LogRecord> records = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        records.add(record);
-      }
-
-      @Override
-      public void flush() {
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    Level level = logger.getLevel();
-    boolean useParentHandlers = logger.getUseParentHandlers();
-    logger.setLevel(Level.ALL);
-    logger.setUseParentHandlers(false);
-    logger.addHandler(handler);
-    try {
+  private static List<LogRecord> reRegistrationRecords(String... names) throws Exception {
+    return MetricsTest.recordsOf("io.micrometer.core.instrument.MeterRegistry", () -> {
       MeterRegistry registry = new SimpleMeterRegistry();
       for (String name : names) {
         Gauge.builder(name, () -> 1).register(registry);
         Gauge.builder(name, () -> 2).register(registry);
       }
-      return records;
-    } finally {
-      logger.removeHandler(handler);
-      logger.setUseParentHandlers(useParentHandlers);
-      logger.setLevel(level);
-    }
+    });
   }
 }
