@@ -6,7 +6,6 @@ import dev.singleflight.VerticleStoppedException;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.JsonNumbers;
 import io.vertx.core.AsyncResult;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -52,6 +51,8 @@ public final class JsonProtocol {
   private final EventBus eventBus;
   private final FlightMap flights;
   private final String ownAddress;
+  /** What every internal address of the verticle starts with. */
+  private final String ownPrefix;
   private final List<Pattern> allowedAddresses;
   private final long maxTimeout;
 
@@ -59,6 +60,7 @@ public final class JsonProtocol {
     this.eventBus = eventBus;
     this.flights = flights;
     this.ownAddress = options.getAddress();
+    this.ownPrefix = ownAddress + ".";
     this.allowedAddresses = options.getAllowedAddresses().stream().map(Pattern::compile).toList();
     this.maxTimeout = options.getMaxTimeout();
   }
@@ -101,7 +103,7 @@ public final class JsonProtocol {
       message.fail(BAD_REQUEST, "timeout must be a positive whole number of milliseconds, was " + describe(request.getValue("timeout")));
       return;
     }
-    if (address.equals(ownAddress) || address.startsWith(ownAddress + ".")) {
+    if (address.equals(ownAddress) || address.startsWith(ownPrefix)) {
       message.fail(FORBIDDEN, "the downstream address '" + address + "' is the single-flight verticle's own, or one of its internal"
         + " addresses (under '" + ownAddress + ".'): refused whatever allowedAddresses says");
       return;
@@ -110,20 +112,24 @@ public final class JsonProtocol {
       message.fail(FORBIDDEN, "the downstream address '" + address + "' is not in allowedAddresses");
       return;
     }
-    String flight = new JsonArray().add(ownAddress).add(key).encode();
     List<String> via = message.headers().getAll(VIA_HEADER);
-    if (via.contains(flight)) {
+    if (!via.isEmpty() && via.contains(viaEntry(key))) {
       message.fail(LOOP_DETECTED, "loop: this request comes from the flight of key '" + key + "' at '" + ownAddress
         + "' itself, which would wait for it for ever");
       return;
     }
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    via.forEach(entry -> headers.add(VIA_HEADER, entry));
-    headers.add(VIA_HEADER, flight);
     Promise<Object> waiter = Promise.promise();
     waiter.future().onComplete(outcome -> reply(message, outcome));
-    flights.join(key, waiter, false, 0L, new DownstreamRequest(eventBus, address, request.getValue("body"),
-      new DeliveryOptions().setSendTimeout(timeoutMillis).setHeaders(headers)));
+    flights.join(key, waiter, false, 0L, new DownstreamRequest(this, address, request.getValue("body"), timeoutMillis, key, via));
+  }
+
+  /** @return the value of {@link #VIA_HEADER} that names the flight of {@code key} here */
+  String viaEntry(String key) {
+    return new JsonArray().add(ownAddress).add(key).encode();
+  }
+
+  EventBus eventBus() {
+    return eventBus;
   }
 
   /**

@@ -43,24 +43,20 @@ public record ProxyCall(Kind kind, String key, Object fn, Promise<Object> promis
 
   /**
    * Runs the caller's function: a blocking one on a worker thread; an asynchronous one right here,
-   * on the event loop. Never throws: a function that throws, or returns {@code null} instead of a
-   * Future, gives a failed Future.
+   * on the event loop. What the function throws is thrown on, and its flight fails with it (each
+   * starter of an {@link Execution} catches); a {@code null} instead of a Future gives a failed Future.
    */
   @Override
   @SuppressWarnings("unchecked")
   public Future<Object> start(FlightMap flights, Flight flight) {
-    try {
-      if (kind == Kind.BLOCKING) {
-        return flights.executeBlocking(flight, (Callable<Object>) fn);
-      }
-      Future<Object> result = ((Supplier<Future<Object>>) fn).get();
-      if (result == null) {
-        return Future.failedFuture(new NullPointerException(
-          "the async function of key '" + key + "' returned null instead of a Future"));
-      }
-      return result;
-    } catch (Throwable t) {
-      return Future.failedFuture(t);
+    if (kind == Kind.BLOCKING) {
+      return flights.executeBlocking(flight, (Callable<Object>) fn);
     }
+    Future<Object> result = ((Supplier<Future<Object>>) fn).get();
+    if (result == null) {
+      return Future.failedFuture(new NullPointerException(
+        "the async function of key '" + key + "' returned null instead of a Future"));
+    }
+    return result;
   }
 }
