@@ -84,6 +84,18 @@ final class FaultCluster implements AutoCloseable {
       reports -> reports.values().stream().allMatch(r -> r.getJsonArray("members").size() == count));
   }
 
+  /** Starts {@code callers} callers of each of {@code keys} on node {@code node}. */
+  void herd(int node, List<String> keys, int callers) throws IOException {
+    nodes.get(node).send("herd " + new JsonObject().put("keys", new JsonArray(new ArrayList<>(keys))).put("callers", callers).encode());
+  }
+
+  /** Sends {@code command} ({@code release}, {@code hold}) to each of {@code nodes}. */
+  void send(String command, int... nodes) throws IOException {
+    for (int node : nodes) {
+      this.nodes.get(node).send(command);
+    }
+  }
+
   /** @return the report of every live node that is not stopped, by index */
   Map<Integer, JsonObject> reports() throws Exception {
     Map<Integer, JsonObject> reports = new TreeMap<>();
@@ -120,7 +132,7 @@ final class FaultCluster implements AutoCloseable {
         JsonArray senders = new JsonArray();
         reports.values().forEach(report -> senders.addAll(report.getJsonObject("joins").getJsonArray(key, new JsonArray())));
         for (int node : from) {
-          if (!senders.contains(nodeIds.get(node))) {
+          if (!reports.containsKey(node) || !senders.contains(reports.get(node).getString("nodeId"))) {
             return false;
           }
         }

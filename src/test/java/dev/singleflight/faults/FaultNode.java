@@ -50,6 +50,7 @@ import java.util.logging.Logger;
  *   {@code @@exec <key> <execution id>} as it starts (flushed, so a node killed later has told it) and
  *   completes, with {@code {"key": key, "exec": id}}, once the node is released;</li>
  *   <li>{@code release}: completes every function waiting and those started afterwards at once;</li>
+ *   <li>{@code hold}: functions started afterwards wait for the next {@code release} again;</li>
  *   <li>{@code report <id>}: prints {@code @@report <id> <json>}, see {@link Herd#report};</li>
  *   <li>the end of stdin: the node exits.</li>
  * </ul>
@@ -82,7 +83,7 @@ public final class FaultNode {
       .withClusterManager(clusterManager).buildClustered().await(120, TimeUnit.SECONDS);
     SingleFlightOptions flightOptions = new SingleFlightOptions(new JsonObject(args[4]))
       .setClustered(true).setMetricsRegistryName(REGISTRY);
-    Herd herd = new Herd(index, clusterManager.getNodeId(), vertx, SingleFlight.createProxy(vertx), registry, clusterManager);
+    Herd herd = new Herd(index, vertx, SingleFlight.createProxy(vertx), registry, clusterManager);
     vertx.eventBus().addInboundInterceptor(herd::received);
     vertx.deployVerticle(new SingleFlightVerticle(flightOptions)).await(120, TimeUnit.SECONDS);
     say("@@ready " + clusterManager.getNodeId());
@@ -123,7 +124,6 @@ public final class FaultNode {
   static final class Herd {
 
     private final int index;
-    private final String nodeId;
     private final Vertx vertx;
     private final SingleFlight flights;
     private final MeterRegistry registry;
@@ -140,9 +140,8 @@ public final class FaultNode {
     /** key -> the node ids that sent this node a join for it. */
     private final Map<String, TreeSet<String>> joins = new TreeMap<>();
 
-    Herd(int index, String nodeId, Vertx vertx, SingleFlight flights, MeterRegistry registry, HazelcastClusterManager clusterManager) {
+    Herd(int index, Vertx vertx, SingleFlight flights, MeterRegistry registry, HazelcastClusterManager clusterManager) {
       this.index = index;
-      this.nodeId = nodeId;
       this.vertx = vertx;
       this.flights = flights;
       this.registry = registry;
@@ -154,6 +153,7 @@ public final class FaultNode {
       switch (parts[0]) {
         case "herd" -> herd(new JsonObject(parts[1]));
         case "release" -> release();
+        case "hold" -> hold();
         case "report" -> say("@@report " + parts[1] + " " + report().encode());
         default -> System.err.println("unknown command: " + line);
       }
@@ -199,6 +199,12 @@ public final class FaultNode {
       }
     }
 
+    private synchronized void hold() {
+      if (held == null) {
+        held = new ArrayList<>();
+      }
+    }
+
     private synchronized void answered(String key, JsonObject value, Throwable failure) {
       answered++;
       lastAnswerAt = System.currentTimeMillis();
@@ -228,7 +234,7 @@ public final class FaultNode {
     }
 
     /**
-     * @return {@code node}, {@code nodeId}, {@code members} (node ids this node sees), {@code callers},
+     * @return {@code node}, {@code nodeId} (as the cluster manager says now), {@code members} (node ids this node sees), {@code callers},
      * {@code answered}, {@code wrongKey}, {@code lastAnswerAt} (epoch ms, 0 if none), {@code outcomes}
      * (key -> execution id or failure class -> callers), {@code joins} (key -> sending node ids) and
      * {@code moves} (this node's {@code singleflight.cluster.moves})
@@ -241,7 +247,7 @@ public final class FaultNode {
       joins.forEach((key, from) -> joined.put(key, new JsonArray(new ArrayList<>(from))));
       return new JsonObject()
         .put("node", index)
-        .put("nodeId", nodeId)
+        .put("nodeId", clusterManager.getNodeId())
         .put("members", new JsonArray(clusterManager.getNodes()))
         .put("callers", callers)
         .put("answered", answered)

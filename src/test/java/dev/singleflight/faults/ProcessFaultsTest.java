@@ -1,6 +1,5 @@
 package dev.singleflight.faults;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -68,7 +67,7 @@ class ProcessFaultsTest {
 
   /** Starts {@link #CALLERS} callers of each key on {@code node}. */
   void herd(int node, List<String> keys) throws Exception {
-    cluster.node(node).send("herd " + new JsonObject().put("keys", new JsonArray(new ArrayList<>(keys))).put("callers", CALLERS).encode());
+    cluster.herd(node, keys, CALLERS);
   }
 
   /** Node {@code leader} leads every key, and the owner has the join of every node of {@code followers}. */
@@ -84,9 +83,7 @@ class ProcessFaultsTest {
   }
 
   void release(int... nodes) throws Exception {
-    for (int node : nodes) {
-      cluster.node(node).send("release");
-    }
+    cluster.send("release", nodes);
   }
 
   /** Waits until every caller of the live nodes is answered; @return their reports */
