@@ -85,6 +85,9 @@ final class ClusterOwner {
   private record Released(String id, String leader, String token, long at) {
   }
 
+  /** The longest a fresh join of a key whose owner just left waits for the key's leader to register, in ms. */
+  private static final long HANDOVER_GRACE = 500;
+
   private final Vertx vertx;
   private final OwnerCalls owners;
   private final FlightMetrics metrics;
@@ -156,11 +159,16 @@ final class ClusterOwner {
       start(key, join, node);
       return;
     }
+    // The key came to this node lately: its flight, if any, may still be elsewhere.
     List<Message<Object>> joins = new ArrayList<>();
     joins.add(join);
     handingOver.put(key, joins);
+    if (!owners.isMember(previous)) {
+      // Its owner left: a leader of the key registers as soon as it sees that; give it that long.
+      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> settleHandover(key));
+      return;
+    }
     owners.tell(previous, key, HANDOVER, MultiMap.caseInsensitiveMultiMap()).onComplete(ar -> {
-      handingOver.remove(key);
       MultiMap answer = ar.succeeded() ? ar.result().headers() : MultiMap.caseInsensitiveMultiMap();
       String handedId = answer.get(FLIGHT);
       if (ClusterProtocol.isToken(handedId) && byKey.get(key) == null && !byId.containsKey(handedId)) {
@@ -168,16 +176,25 @@ final class ClusterOwner {
         String token = answer.get(TOKEN);
         adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
       }
-      for (Message<Object> held : joins) {
-        String joiner = held.headers().get(ClusterProtocol.NODE);
-        OwnedFlight current = byKey.get(key);
-        if (current != null) {
-          follow(current, held, joiner);
-        } else {
-          start(key, held, joiner);
-        }
-      }
+      settleHandover(key);
     });
+  }
+
+  /** The fresh joins of a key that came to this node lately follow its flight, or start one. */
+  private void settleHandover(String key) {
+    List<Message<Object>> joins = handingOver.remove(key);
+    if (joins == null) {
+      return;
+    }
+    for (Message<Object> held : joins) {
+      String joiner = held.headers().get(ClusterProtocol.NODE);
+      OwnedFlight current = byKey.get(key);
+      if (current != null) {
+        follow(current, held, joiner);
+      } else {
+        start(key, held, joiner);
+      }
+    }
   }
 
   /** The previous owner of a key is asked for its flight by the new one: it hands it over, and releases the key. */
@@ -238,11 +255,28 @@ final class ClusterOwner {
 
   /** The leader reports the outcome: every follower gets it, and the key is free. */
   void result(Message<Object> result, String key, String node, String id, String token) {
+    if (!byId.containsKey(id) && !ended.containsKey(id) && owners.isMember(node) && owns(key)) {
+      // The flight ran at an owner that left, and reached this one before its followers did: they
+      // will ask again with its id, and get this outcome.
+      ended.put(id, new Ended(key, result.body(), outcome(result), System.nanoTime()));
+      result.reply(null);
+      return;
+    }
     OwnedFlight flight = leadersFlight(result, key, node, id, token);
     if (flight == null) {
       return;
     }
     remove(flight);
+    MultiMap outcome = outcome(result);
+    ended.put(flight.id, new Ended(key, result.body(), outcome, System.nanoTime()));
+    for (Held follower : flight.followers) {
+      answer(follower.join, result.body(), outcome);
+    }
+    result.reply(null);
+  }
+
+  /** @return the outcome headers of a result, which the followers get */
+  private static MultiMap outcome(Message<Object> result) {
     MultiMap outcome = MultiMap.caseInsensitiveMultiMap().set(OUTCOME, result.headers().get(OUTCOME));
     if (result.headers().contains(FAILURE_CLASS)) {
       outcome.set(FAILURE_CLASS, result.headers().get(FAILURE_CLASS));
@@ -250,11 +284,7 @@ final class ClusterOwner {
     if (result.headers().contains(FAILURE_MESSAGE)) {
       outcome.set(FAILURE_MESSAGE, result.headers().get(FAILURE_MESSAGE));
     }
-    ended.put(flight.id, new Ended(key, result.body(), outcome, System.nanoTime()));
-    for (Held follower : flight.followers) {
-      answer(follower.join, result.body(), outcome);
-    }
-    result.reply(null);
+    return outcome;
   }
 
   /** The leader gave its flight up (maxFlightTime, cancelAbandoned, undeploy): a follower takes the lead. */
@@ -324,7 +354,8 @@ final class ClusterOwner {
   void close() {
     vertx.cancelTimer(sweepTimer);
     for (OwnedFlight flight : byId.values()) {
-      flight.followers.forEach(follower -> ClusterProtocol.retryElsewhere(follower.join));
+      flight.followers.forEach(follower ->
+        follower.join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id)));
     }
     handingOver.values().forEach(joins -> joins.forEach(ClusterProtocol::retryElsewhere));
     byId.clear();
@@ -383,10 +414,16 @@ final class ClusterOwner {
     return flight;
   }
 
-  /** A node follows the flight; with no leader nor one expected, it leads. */
+  /**
+   * A node follows the flight; with no leader nor one expected, it leads. A first join is told the
+   * flight's id at once ({@code wait}), so that it can name the flight to a next owner; a join that
+   * names it is held until the outcome.
+   */
   private void follow(OwnedFlight flight, Message<Object> join, String node) {
     if (flight.leader == null && !flight.awaitingLeader) {
       grantLead(flight, join, node);
+    } else if (!join.headers().contains(FLIGHT)) {
+      join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id));
     } else {
       flight.followers.add(new Held(join, node, System.nanoTime()));
     }

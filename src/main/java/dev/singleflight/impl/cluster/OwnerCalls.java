@@ -126,6 +126,10 @@ final class OwnerCalls {
     }
     return Future.join(hellos).transform(ar -> {
       readMembers();
+      // Before this node joined, the others owned every key: a key this node now owns may be in flight there.
+      List<String> others = new ArrayList<>(members);
+      others.remove(nodeId);
+      previousMembers = List.copyOf(others);
       membershipTimer = vertx.setPeriodic(MEMBERSHIP_POLL, id -> readMembers());
       announceTimer = vertx.setPeriodic(ANNOUNCE_PERIOD, id -> helloToTheSilent());
       return Future.<Void>succeededFuture();
@@ -193,14 +197,14 @@ final class OwnerCalls {
 
   /**
    * @return the node that owned {@code key} before the last change of the members, if that change
-   * is less than clusterRequestTimeout old, that node still serves and it is not this node; else {@code null}
+   * is less than clusterRequestTimeout old and it is not this node (it may have left); else {@code null}
    */
   String recentPreviousOwnerOf(String key) {
-    if (System.nanoTime() - changedAt > requestTimeout * 1_000_000) {
+    if (System.nanoTime() - changedAt > requestTimeout * 1_000_000 || previousMembers.isEmpty()) {
       return null;
     }
     String previous = RendezvousHash.ownerOf(key, previousMembers);
-    return !previous.equals(nodeId) && members.contains(previous) ? previous : null;
+    return previous.equals(nodeId) ? null : previous;
   }
 
   /**
