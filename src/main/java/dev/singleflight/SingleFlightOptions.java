@@ -21,7 +21,7 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}.
+ * {@code clustered}, {@code metricsRegistryName}, {@code clusterRequestTimeout}.
  *
  * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
  * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
@@ -60,6 +60,8 @@ public class SingleFlightOptions {
   public static final boolean DEFAULT_CLUSTERED = false;
   /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
+  /** The default bound of each clustered exchange with a key's owner, in milliseconds: {@value}. */
+  public static final long DEFAULT_CLUSTER_REQUEST_TIMEOUT = 10_000;
 
   private String address;
   private List<String> allowedAddresses;
@@ -73,6 +75,7 @@ public class SingleFlightOptions {
   private int workerPoolSize;
   private boolean clustered;
   private String metricsRegistryName;
+  private long clusterRequestTimeout;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -88,6 +91,7 @@ public class SingleFlightOptions {
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
     metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
+    clusterRequestTimeout = DEFAULT_CLUSTER_REQUEST_TIMEOUT;
   }
 
   /**
@@ -108,6 +112,7 @@ public class SingleFlightOptions {
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
     metricsRegistryName = other.metricsRegistryName;
+    clusterRequestTimeout = other.clusterRequestTimeout;
   }
 
   /**
@@ -142,6 +147,7 @@ public class SingleFlightOptions {
     wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
+    wholeNumber(json, "clusterRequestTimeout", 1, MAX_TIMEOUT_LIMIT);
     return json;
   }
 
@@ -467,6 +473,37 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException("metricsRegistryName must not be empty");
     }
     this.metricsRegistryName = metricsRegistryName;
+    return this;
+  }
+
+  /**
+   * @return how long a clustered node waits for any one answer of a key's owner, in milliseconds;
+   * default {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
+   */
+  public long getClusterRequestTimeout() {
+    return clusterRequestTimeout;
+  }
+
+  /**
+   * Bounds every exchange of a clustered node with the owner of a key, and the owner's trust in a
+   * leader. A node waiting on a flight at the owner asks again every half of it; when the owner does
+   * not answer within it (frozen, cut off), the flight's callers on that node fail with a
+   * {@link java.util.concurrent.TimeoutException} naming the owner (a leader keeps running and its own
+   * callers still get its value). The leader of a flight tells the owner it still runs every half of
+   * it; an owner that did not hear from a leader for this long takes the leader as lost and hands the
+   * flight to a waiting node, which runs its function again. Used only with {@link #setClustered(boolean)}.
+   *
+   * @param clusterRequestTimeout milliseconds, from 1 to {@value #MAX_TIMEOUT_LIMIT}; default
+   * {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when out of that range
+   */
+  public SingleFlightOptions setClusterRequestTimeout(long clusterRequestTimeout) {
+    if (clusterRequestTimeout < 1 || clusterRequestTimeout > MAX_TIMEOUT_LIMIT) {
+      throw new IllegalArgumentException("clusterRequestTimeout must be from 1 to " + MAX_TIMEOUT_LIMIT + " ms, was "
+        + clusterRequestTimeout);
+    }
+    this.clusterRequestTimeout = clusterRequestTimeout;
     return this;
   }
 

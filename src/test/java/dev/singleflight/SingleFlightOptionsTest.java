@@ -36,6 +36,7 @@ class SingleFlightOptionsTest {
     assertNull(defaults.getWorkerPoolName());
     assertEquals(20, defaults.getWorkerPoolSize());
     assertFalse(defaults.isClustered());
+    assertEquals(10_000, defaults.getClusterRequestTimeout());
     assertEquals(SingleFlightOptions.DEFAULT_ADDRESS, new SingleFlightOptions(new JsonObject()).getAddress());
   }
 
@@ -61,7 +62,8 @@ class SingleFlightOptionsTest {
       .setMetricsRegistryName("app")
       .setWorkerPoolName("lookups")
       .setWorkerPoolSize(8)
-      .setClustered(true);
+      .setClustered(true)
+      .setClusterRequestTimeout(2_500);
     SingleFlightOptions read = new SingleFlightOptions(options.toJson());
     assertEquals(options.toJson(), read.toJson());
     assertEquals("users.flight", read.getAddress());
@@ -76,6 +78,7 @@ class SingleFlightOptionsTest {
     assertEquals("lookups", read.getWorkerPoolName());
     assertEquals(8, read.getWorkerPoolSize());
     assertTrue(read.isClustered());
+    assertEquals(2_500, read.getClusterRequestTimeout());
     assertEquals(options.toJson(), new SingleFlightOptions(options).toJson());
   }
 
@@ -97,6 +100,8 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolName(""));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(0));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
+    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("cancelAbandoned", "yes")));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("maxWaiters", "many")));
   }
@@ -128,6 +133,10 @@ class SingleFlightOptionsTest {
     "maxTimeout | 0",
     "maxTimeout | 2147483648",
     "maxTimeout | \"30000\"",
+    "clusterRequestTimeout | 0",
+    "clusterRequestTimeout | 9223372036854775807",
+    "clusterRequestTimeout | 1e19",
+    "clusterRequestTimeout | 2.5",
     "cancelAbandoned | 1",
     "clustered | \"true\"",
     "address | 7",
@@ -146,7 +155,8 @@ class SingleFlightOptionsTest {
     "maxInFlight | 3.0 | 3",
     "maxWaiters | 1e3 | 1000",
     "maxFlightTime | 9223372036854775807 | 9223372036854775807",
-    "maxTimeout | 2147483647 | 2147483647"})
+    "maxTimeout | 2147483647 | 2147483647",
+    "clusterRequestTimeout | 2147483647 | 2147483647"})
   void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
     JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
     assertEquals(expected, ((Number) read.getValue(field)).longValue());

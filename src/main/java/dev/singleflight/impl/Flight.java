@@ -45,6 +45,8 @@ public final class Flight {
   long flightTimer = -1;
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
+  /** Told once when the flight ends other than by its execution's outcome; else {@code null}. */
+  private Runnable abandoned;
   private boolean done;
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
@@ -180,8 +182,27 @@ public final class Flight {
     }
   }
 
+  /**
+   * Sets what the flight's execution is told, on the event loop, when the flight ends without its
+   * outcome: maxFlightTime elapsed, its callers all left with cancelAbandoned, or the verticle stopped.
+   * A clustered leader then tells the key's owner that it gave the flight up.
+   */
+  public void onAbandoned(Runnable abandoned) {
+    this.abandoned = abandoned;
+  }
+
+  /** The flight ends without its execution's outcome: tells {@link #onAbandoned}, once. */
+  void abandon() {
+    Runnable told = abandoned;
+    abandoned = null;
+    if (told != null && !done) {
+      told.run();
+    }
+  }
+
   /** Ends a flight that nobody waits for any more: interrupts its blocking function, if any. */
   void cancel() {
+    abandon();
     done = true;
     cancelTimers();
     waiters.clear();

@@ -100,6 +100,7 @@ public final class FlightMap {
     if (options.getMaxFlightTime() > 0) {
       started.flightTimer = context.owner().setTimer(options.getMaxFlightTime(), id -> {
         started.flightTimer = -1;
+        started.abandon();
         end(started, Future.failedFuture(new TimeoutException("the flight of key '" + key + "' ran longer than maxFlightTime, "
           + options.getMaxFlightTime() + " ms")));
       });
@@ -160,6 +161,11 @@ public final class FlightMap {
     return workers != null ? workers.executeBlocking(task, false) : context.executeBlocking(task, false);
   }
 
+  /** @return whether a flight of {@code key} runs, one that a call would join */
+  public boolean isRunning(String key) {
+    return flights.containsKey(key);
+  }
+
   /** @return whether {@link #close()} was called */
   public boolean isClosed() {
     return closed;
@@ -180,6 +186,7 @@ public final class FlightMap {
       if (metrics != null) {
         metrics.flightDropped(flight.waiting());
       }
+      flight.abandon();
       flight.complete(Future.failedFuture(stopped));
     }
     if (metrics != null) {

@@ -11,7 +11,8 @@ import java.util.stream.Collectors;
 
 /**
  * The single-flight messages that the nodes of a {@link ClusterNodes} receive, by operation (the
- * {@code singleflight-op} header: {@code join}, {@code json}, ...), key, sending node and receiving
+ * {@code singleflight-op} header: {@code join}, {@code json}, ...; a follower's join that asks again,
+ * naming its flight, is {@code join-again}), key, sending node and receiving
  * node. Nodes are named by their index in the cluster. An inbound interceptor on each node records
  * a message once the node delivers it to a consumer, so a node whose verticle stopped listening
  * records nothing more.
@@ -46,6 +47,10 @@ final class ClusterMessages {
 
   private synchronized void record(Message<Object> message, int to) {
     String op = message.headers().get("singleflight-op");
+    if ("join".equals(op) && message.headers().contains("singleflight-flight")) {
+      // A follower asking again about the flight it joined: not a join of its own.
+      op = "join-again";
+    }
     if (op != null) {
       received.add(new Received(op, message.headers().get("singleflight-key"),
         nodeIds.indexOf(message.headers().get("singleflight-node")), to));

@@ -77,6 +77,8 @@ public final class ClusterNodes implements AutoCloseable {
   private final List<MeterRegistry> registries = new ArrayList<>();
   private final List<String> registryNames = new ArrayList<>();
   private final boolean metrics;
+  /** Each node's Vert.x HA group, HA on with a quorum of 1; {@code null}: HA off. */
+  private List<String> haGroups;
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
   private final List<Integer> ports = new ArrayList<>();
@@ -100,8 +102,18 @@ public final class ClusterNodes implements AutoCloseable {
     return start(count, true);
   }
 
+  /** Like {@link #start(int)}, one node per group given, each with Vert.x HA on in that HA group (quorum 1). */
+  public static ClusterNodes startHighlyAvailable(String... haGroups) throws Exception {
+    return start(haGroups.length, false, List.of(haGroups));
+  }
+
   private static ClusterNodes start(int count, boolean metrics) throws Exception {
+    return start(count, metrics, null);
+  }
+
+  private static ClusterNodes start(int count, boolean metrics, List<String> haGroups) throws Exception {
     ClusterNodes cluster = new ClusterNodes(count, metrics);
+    cluster.haGroups = haGroups;
     MEMBERSHIP.forEach(logger -> logger.setLevel(Level.SEVERE));
     try {
       for (int i = 0; i < count; i++) {
@@ -118,6 +130,9 @@ public final class ClusterNodes implements AutoCloseable {
   private Vertx add(int index) throws Exception {
     VertxOptions options = new VertxOptions()
       .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
+    if (haGroups != null) {
+      options.setHAEnabled(true).setHAGroup(haGroups.get(index)).setQuorumSize(1);
+    }
     VertxBuilder builder = Vertx.builder().withClusterManager(clusterManager(index));
     if (metrics) {
       MeterRegistry registry = new SimpleMeterRegistry();

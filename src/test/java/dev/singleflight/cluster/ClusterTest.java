@@ -138,7 +138,7 @@ class ClusterTest {
     Handler<DeliveryContext<Object>> reports = delivery -> {
       // The leader's report to the owner; the owner's answers to the other nodes carry its headers too.
       if ("result".equals(delivery.message().headers().get("singleflight-op"))
-        && delivery.message().address().startsWith(SingleFlightOptions.DEFAULT_ADDRESS + ".node.")) {
+        && delivery.message().address().startsWith("__singleflight.internal." + SingleFlightOptions.DEFAULT_ADDRESS + ".node.")) {
         reportSentOnEventLoop.add(Context.isOnEventLoopThread());
       }
       delivery.next();

@@ -7,6 +7,7 @@ import dev.singleflight.impl.json.JsonProtocol;
 import dev.singleflight.impl.metrics.FlightMetrics;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -17,15 +18,27 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
+import static dev.singleflight.impl.cluster.ClusterProtocol.BAD_REQUEST;
+import static dev.singleflight.impl.cluster.ClusterProtocol.BYE;
+import static dev.singleflight.impl.cluster.ClusterProtocol.FLIGHT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.FORGET;
 import static dev.singleflight.impl.cluster.ClusterProtocol.FORGET_LOCAL;
+import static dev.singleflight.impl.cluster.ClusterProtocol.GIVE_UP;
+import static dev.singleflight.impl.cluster.ClusterProtocol.HANDOVER;
+import static dev.singleflight.impl.cluster.ClusterProtocol.HELLO;
 import static dev.singleflight.impl.cluster.ClusterProtocol.JOIN;
 import static dev.singleflight.impl.cluster.ClusterProtocol.JSON;
 import static dev.singleflight.impl.cluster.ClusterProtocol.KEY;
+import static dev.singleflight.impl.cluster.ClusterProtocol.LEAD;
+import static dev.singleflight.impl.cluster.ClusterProtocol.MOVED;
+import static dev.singleflight.impl.cluster.ClusterProtocol.NODE;
 import static dev.singleflight.impl.cluster.ClusterProtocol.OP;
 import static dev.singleflight.impl.cluster.ClusterProtocol.RESULT;
+import static dev.singleflight.impl.cluster.ClusterProtocol.TOKEN;
 
 /**
  * Where a clustered verticle's calls enter the cluster (see the protocol in this package's
@@ -39,6 +52,9 @@ import static dev.singleflight.impl.cluster.ClusterProtocol.RESULT;
  *   <li>Forgets go to the owner, which has every node forget the key locally.</li>
  * </ul>
  *
+ * <p>Every message to the node address is checked before it changes anything: one that does not
+ * follow the protocol is answered 400.
+ *
  * <p>Only touched on the verticle's event loop.
  */
 public final class ClusterRouter {
@@ -47,25 +63,48 @@ public final class ClusterRouter {
   private final ContextInternal context;
   private final String address;
   private final long maxTimeout;
+  private final int maxKeyLength;
+  private final long requestTimeout;
   private final FlightMap flights;
   private final JsonProtocol jsonProtocol;
-  private final ClusterOwner owned;
+  private final FlightMetrics metrics;
   private final OwnerCalls owners;
+  private final ClusterOwner owned;
+  /** The flights this node leads. */
+  private final Set<LeaderOrFollower> leading = new LinkedHashSet<>();
 
   public ClusterRouter(ContextInternal context, ClusterManager clusterManager, SingleFlightOptions options,
                        FlightMap flights, JsonProtocol jsonProtocol, FlightMetrics metrics) {
     this.context = context;
     this.address = options.getAddress();
     this.maxTimeout = options.getMaxTimeout();
+    this.maxKeyLength = options.getMaxKeyLength();
+    this.requestTimeout = options.getClusterRequestTimeout();
     this.flights = flights;
     this.jsonProtocol = jsonProtocol;
-    this.owned = new ClusterOwner(metrics);
-    this.owners = new OwnerCalls(context.owner(), address, clusterManager, flights, metrics, owned::nodesLeft);
+    this.metrics = metrics;
+    this.owners = new OwnerCalls(context.owner(), address, clusterManager, flights, requestTimeout, this::membersChanged);
+    this.owned = new ClusterOwner(context.owner(), owners, metrics, requestTimeout);
   }
 
   /** @return the address of this node's verticle, where other nodes reach it */
   public String nodeAddress() {
     return ClusterProtocol.nodeAddress(address, owners.nodeId());
+  }
+
+  /**
+   * Joins the cluster's serving members, once the verticle listens at {@link #nodeAddress()}.
+   *
+   * @return a Future completed when this node knows the other serving members
+   */
+  public Future<Void> start() {
+    return owners.start();
+  }
+
+  /** The serving members changed: the owner side lets go of what moved; each led flight registers with its owner. */
+  private void membersChanged(Set<String> gone) {
+    owned.membersChanged(gone);
+    new ArrayList<>(leading).forEach(LeaderOrFollower::renew);
   }
 
   // At the shared address: calls of this node's proxies, and JSON requests from anywhere.
@@ -75,7 +114,7 @@ public final class ClusterRouter {
    * flight at the owner before running {@code function}.
    */
   public void join(String key, Promise<Object> caller, boolean timed, long deadline, Execution function) {
-    flights.join(key, caller, timed, deadline, new LeaderOrFollower(context, owners, address, key, function));
+    flights.join(key, caller, timed, deadline, new LeaderOrFollower(context, owners, key, function, requestTimeout, leading));
   }
 
   /** Serves a proxy forget of this node: the owner has every node forget the key. */
@@ -85,8 +124,8 @@ public final class ClusterRouter {
       return;
     }
     flights.forget(key);
-    // The owner has every node forget, each within the event bus's default timeout: wait for that, twice.
-    owners.call(key, FORGET, null, null, 2 * DeliveryOptions.DEFAULT_TIMEOUT).reply.future().onComplete(ar -> {
+    // The owner has every node forget, each within clusterRequestTimeout: wait for that, twice.
+    owners.call(key, FORGET, null, null, 2 * requestTimeout).reply.future().onComplete(ar -> {
       if (ar.succeeded()) {
         caller.tryComplete();
       } else {
@@ -126,16 +165,63 @@ public final class ClusterRouter {
 
   // At this node's own address: what other nodes (and this one) ask of an owner or a participant.
 
-  /** Serves a message sent to this node's address. */
+  /**
+   * Serves a message sent to this node's address. A message that does not follow the protocol (an
+   * unknown operation; a missing sender, key, flight id or lead token; a malformed token or outcome)
+   * is answered 400 and changes nothing.
+   */
   public void handleNodeMessage(Message<Object> message) {
-    if (flights.isClosed()) {
-      ClusterProtocol.retryElsewhere(message);
+    MultiMap headers = message.headers();
+    String op = headers.get(OP);
+    String node = headers.get(NODE);
+    if (op == null || node == null || node.isEmpty()) {
+      message.fail(BAD_REQUEST, "a single-flight cluster message needs the headers " + OP + " and " + NODE);
       return;
     }
-    String key = message.headers().get(KEY);
-    switch (String.valueOf(message.headers().get(OP))) {
-      case JOIN -> owned.join(message);
-      case RESULT -> owned.result(message);
+    if (flights.isClosed()) {
+      if (HELLO.equals(op)) {
+        message.fail(JsonProtocol.UNAVAILABLE, "the SingleFlightVerticle at '" + address + "' is stopping");
+      } else {
+        ClusterProtocol.retryElsewhere(message);
+      }
+      return;
+    }
+    if (HELLO.equals(op) || BYE.equals(op)) {
+      owners.heard(op, node);
+      message.reply(null);
+      return;
+    }
+    String key = headers.get(KEY);
+    if (key == null || key.length() > maxKeyLength) {
+      message.fail(BAD_REQUEST, "a single-flight cluster message needs the header " + KEY + ", at most "
+        + maxKeyLength + " chars");
+      return;
+    }
+    String id = headers.get(FLIGHT);
+    String token = headers.get(TOKEN);
+    switch (op) {
+      case JOIN -> {
+        if (id != null && !ClusterProtocol.isToken(id)) {
+          message.fail(BAD_REQUEST, "malformed " + FLIGHT);
+        } else {
+          owned.join(message, key, node, id);
+        }
+      }
+      case LEAD, RESULT, GIVE_UP -> {
+        String malformed = !ClusterProtocol.isToken(id) || !ClusterProtocol.isToken(token)
+          ? "'" + op + "' needs a well-formed " + FLIGHT + " and " + TOKEN
+          : RESULT.equals(op) ? ClusterProtocol.malformedOutcome(headers) : null;
+        if (malformed != null) {
+          message.fail(BAD_REQUEST, malformed);
+        } else if (LEAD.equals(op)) {
+          owned.lead(message, key, node, id, token);
+        } else if (RESULT.equals(op)) {
+          owned.result(message, key, node, id, token);
+        } else {
+          owned.giveUp(message, key, node, id, token);
+        }
+      }
+      case HANDOVER -> owned.handover(message, key);
       case FORGET -> {
         owned.forget(key);
         forgetEverywhere(key).onComplete(ar -> message.reply(null));
@@ -144,8 +230,21 @@ public final class ClusterRouter {
         flights.forget(key);
         message.reply(null);
       }
-      case JSON -> jsonProtocol.handle(message);
-      default -> message.fail(JsonProtocol.BAD_REQUEST, "unknown single-flight cluster operation");
+      case JSON -> {
+        if (!(message.body() instanceof JsonObject)) {
+          message.fail(BAD_REQUEST, "'" + JSON + "' needs a JSON request");
+          return;
+        }
+        if (headers.contains(MOVED)) {
+          headers.remove(MOVED);
+          if (!flights.isRunning(key) && metrics != null) {
+            // Sent again after its owner left: the first of them starts the flight a second time.
+            metrics.clusterMove();
+          }
+        }
+        jsonProtocol.handle(message);
+      }
+      default -> message.fail(BAD_REQUEST, "unknown single-flight cluster operation '" + op + "'");
     }
   }
 
@@ -155,15 +254,15 @@ public final class ClusterRouter {
     List<Future<?>> forgotten = new ArrayList<>();
     for (String node : owners.members()) {
       if (!node.equals(owners.nodeId())) {
-        // A member without the verticle has nothing to forget: its failure is ignored.
-        forgotten.add(context.owner().eventBus().request(ClusterProtocol.nodeAddress(address, node), null,
-          new DeliveryOptions().addHeader(OP, FORGET_LOCAL).addHeader(KEY, key)).recover(e -> Future.succeededFuture()));
+        // A member that stopped meanwhile has nothing to forget: its failure is ignored.
+        forgotten.add(owners.tell(node, key, FORGET_LOCAL, MultiMap.caseInsensitiveMultiMap())
+          .recover(e -> Future.succeededFuture()));
       }
     }
     return Future.join(forgotten);
   }
 
-  /** Stops: nodes waiting on this owner ask the next one; this node's own waiters are failed by the flight map. */
+  /** Stops: says bye to the other members; nodes waiting on this owner ask the next one; this node's own waiters are failed by the flight map. */
   public void close() {
     owners.close();
     owned.close();

@@ -7,68 +7,114 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+
+import static dev.singleflight.impl.cluster.ClusterProtocol.FLIGHT;
+import static dev.singleflight.impl.cluster.ClusterProtocol.FOLLOWER;
+import static dev.singleflight.impl.cluster.ClusterProtocol.GIVE_UP;
 import static dev.singleflight.impl.cluster.ClusterProtocol.JOIN;
-import static dev.singleflight.impl.cluster.ClusterProtocol.KEY;
+import static dev.singleflight.impl.cluster.ClusterProtocol.LEAD;
 import static dev.singleflight.impl.cluster.ClusterProtocol.LEADER;
-import static dev.singleflight.impl.cluster.ClusterProtocol.NODE;
-import static dev.singleflight.impl.cluster.ClusterProtocol.OP;
+import static dev.singleflight.impl.cluster.ClusterProtocol.LOST;
 import static dev.singleflight.impl.cluster.ClusterProtocol.OUTCOME;
 import static dev.singleflight.impl.cluster.ClusterProtocol.RESULT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.ROLE;
+import static dev.singleflight.impl.cluster.ClusterProtocol.SUCCESS;
 import static dev.singleflight.impl.cluster.ClusterProtocol.TOKEN;
+import static dev.singleflight.impl.cluster.ClusterProtocol.WAIT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.failure;
+import static dev.singleflight.impl.cluster.ClusterProtocol.isToken;
 
 /**
  * The execution of a clustered proxy flight on this node: join the flight of the key at its owner;
- * then lead it (run the caller's function here and report the outcome to the owner) or follow the
- * leader node (take the outcome the owner answers with).
+ * then lead it (run the caller's function here, tell the owner it still runs every third of
+ * clusterRequestTimeout, report the outcome) or follow it (ask again whenever the owner says
+ * {@code wait}, until it answers with the outcome).
+ *
+ * <p>A leader registers again with the new owner as soon as the members change, so that a lost owner
+ * costs no second execution; it tells the owner when it gives the flight up (maxFlightTime,
+ * cancelAbandoned, undeploy). A follower whose owner does not answer within clusterRequestTimeout
+ * fails with a {@link TimeoutException}.
+ *
+ * <p>Only touched on the verticle's event loop, but for the function's outcome, brought back to it.
  */
 final class LeaderOrFollower implements Execution {
-
-  /** How long a node waits for an owner's answer to a join: as long as a flight may run (24 days). */
-  private static final long JOIN_TIMEOUT = Integer.MAX_VALUE;
 
   /** Vert.x's internal context API: {@code inThread()}, to tell whether an outcome came on the event loop. */
   private final ContextInternal context;
   private final OwnerCalls owners;
-  private final String address;
   private final String key;
   private final Execution function;
+  private final long requestTimeout;
+  /** The flights this node leads: each registers again when the members change. */
+  private final Set<LeaderOrFollower> leading;
+  private final Promise<Object> outcome = Promise.promise();
+  /** The flight's id and, when this node leads it, the lead token: set by the owner's answers. */
+  private String id;
+  private String token;
+  private boolean leads;
+  /** The owner handed the lead to another node: this one no longer reports. */
+  private boolean lost;
+  /** The flight ended here without its outcome: nothing more is sent but the give-up. */
+  private boolean abandoned;
+  private long renewTimer = -1;
 
-  LeaderOrFollower(ContextInternal context, OwnerCalls owners, String address, String key, Execution function) {
+  LeaderOrFollower(ContextInternal context, OwnerCalls owners, String key, Execution function, long requestTimeout,
+                   Set<LeaderOrFollower> leading) {
     this.context = context;
     this.owners = owners;
-    this.address = address;
     this.key = key;
     this.function = function;
+    this.requestTimeout = requestTimeout;
+    this.leading = leading;
   }
 
   @Override
   public Future<Object> start(FlightMap flights, Flight flight) {
-    Promise<Object> outcome = Promise.promise();
-    OwnerCalls.Call join = owners.call(key, JOIN, null, null, JOIN_TIMEOUT);
-    join.reply.future().onComplete(ar -> {
-      if (ar.failed()) {
-        outcome.fail(ar.cause());
-      } else if (LEADER.equals(ar.result().headers().get(ROLE))) {
-        lead(flights, flight, join.owner, ar.result().headers().get(TOKEN), outcome);
-      } else {
-        outcome.handle(ClusterProtocol.decode(ar.result()));
-      }
-    });
+    flight.onAbandoned(this::giveUp);
+    join(flights, flight);
     return outcome.future();
   }
 
-  private void lead(FlightMap flights, Flight flight, String owner, String token, Promise<Object> outcome) {
+  private void join(FlightMap flights, Flight flight) {
+    MultiMap headers = id == null ? null : MultiMap.caseInsensitiveMultiMap().set(FLIGHT, id);
+    owners.call(key, JOIN, null, headers).reply.future().onComplete(ar -> {
+      if (abandoned) {
+        return;
+      }
+      if (ar.failed()) {
+        outcome.tryFail(ar.cause());
+        return;
+      }
+      MultiMap answer = ar.result().headers();
+      String role = answer.get(ROLE);
+      if (LEADER.equals(role) && isToken(answer.get(FLIGHT)) && isToken(answer.get(TOKEN))) {
+        id = answer.get(FLIGHT);
+        token = answer.get(TOKEN);
+        lead(flights, flight);
+      } else if (WAIT.equals(role) && isToken(answer.get(FLIGHT))) {
+        id = answer.get(FLIGHT);
+        join(flights, flight);
+      } else if (FOLLOWER.equals(role) && ClusterProtocol.malformedOutcome(answer) == null) {
+        settle(ClusterProtocol.decode(ar.result()));
+      } else {
+        outcome.tryFail(new IllegalStateException("the owner of key '" + key + "' answered a join with a malformed message: "
+          + answer));
+      }
+    });
+  }
+
+  private void lead(FlightMap flights, Flight flight) {
+    leads = true;
+    leading.add(this);
+    renewTimer = context.owner().setPeriodic(Math.max(1, requestTimeout / 3), t -> renew());
     Future<Object> run;
     try {
       run = function.start(flights, flight);
@@ -77,9 +123,26 @@ final class LeaderOrFollower implements Execution {
     }
     run.onComplete(result -> {
       if (context.inThread()) {
-        finish(owner, token, result, outcome);
+        finish(result);
       } else {
-        context.runOnContext(v -> finish(owner, token, result, outcome));
+        context.runOnContext(v -> finish(result));
+      }
+    });
+  }
+
+  /**
+   * Tells the key's owner, as this node now sees it, that this node still leads the flight: a new
+   * owner adopts it. A renewal that fails is tried again at the next period; one answered
+   * {@code lost} ends the lead (another node leads now).
+   */
+  void renew() {
+    if (!leads) {
+      return;
+    }
+    owners.call(key, LEAD, null, leaderHeaders()).reply.future().onSuccess(answer -> {
+      if (leads && LOST.equals(answer.headers().get(ROLE))) {
+        lost = true;
+        stopLeading();
       }
     });
   }
@@ -89,25 +152,56 @@ final class LeaderOrFollower implements Execution {
    * outcome goes to the owner first, so that the other nodes' callers are not kept waiting while this
    * node's callers are answered.
    */
-  private void finish(String owner, String token, AsyncResult<Object> result, Promise<Object> outcome) {
+  private void finish(AsyncResult<Object> result) {
+    boolean reports = leads && !lost && !abandoned;
+    stopLeading();
     try {
-      report(owner, token, result);
+      if (reports) {
+        report(result);
+      }
     } finally {
-      outcome.handle(result);
+      settle(result);
     }
+  }
+
+  private void settle(AsyncResult<Object> result) {
+    if (result.succeeded()) {
+      outcome.tryComplete(result.result());
+    } else {
+      outcome.tryFail(result.cause());
+    }
+  }
+
+  /** The flight ended here without its outcome: a leader tells the owner, which hands the lead on. */
+  private void giveUp() {
+    abandoned = true;
+    if (leads) {
+      stopLeading();
+      if (!lost) {
+        owners.call(key, GIVE_UP, null, leaderHeaders());
+      }
+    }
+  }
+
+  private void stopLeading() {
+    leads = false;
+    leading.remove(this);
+    context.owner().cancelTimer(renewTimer);
+  }
+
+  private MultiMap leaderHeaders() {
+    return MultiMap.caseInsensitiveMultiMap().set(FLIGHT, id).set(TOKEN, token);
   }
 
   /**
    * Hands the outcome to the owner. A result that cannot cross nodes (no event-bus codec, or JSON
-   * that does not encode) crosses as a failure naming its type; a report that fails on its way, but
-   * for the owner being gone or stopping (the followers then ask the next owner), is followed by a
-   * failure report, so that the owner's flight never waits for ever.
+   * that does not encode) crosses as a failure naming its type, so that the owner's flight never
+   * waits for ever.
    */
-  private void report(String owner, String token, AsyncResult<Object> result) {
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap()
-      .set(OP, RESULT).set(KEY, key).set(NODE, owners.nodeId()).set(TOKEN, token);
+  private void report(AsyncResult<Object> result) {
+    MultiMap headers = leaderHeaders();
     if (result.failed()) {
-      sendReport(owner, null, failure(headers, result.cause()), true);
+      sendReport(null, failure(headers, result.cause()), true);
       return;
     }
     Object value = result.result();
@@ -118,33 +212,25 @@ final class LeaderOrFollower implements Execution {
         json.toBuffer();
       }
     } catch (RuntimeException notJson) {
-      sendReport(owner, null, failure(headers, cannotCross(value, notJson)), true);
+      sendReport(null, failure(headers, cannotCross(value, notJson)), true);
       return;
     }
-    sendReport(owner, value, headers.set(OUTCOME, "success"), false);
+    sendReport(value, headers.set(OUTCOME, SUCCESS), false);
   }
 
-  private void sendReport(String owner, Object body, MultiMap headers, boolean isFailure) {
-    EventBus eventBus = context.owner().eventBus();
-    Future<Message<Object>> sent;
-    try {
-      sent = eventBus.request(ClusterProtocol.nodeAddress(address, owner), body, new DeliveryOptions().setHeaders(headers));
-    } catch (RuntimeException noCodec) {
-      if (!isFailure) {
-        sendReport(owner, null, failure(headers, cannotCross(body, noCodec)), true);
-      }
-      return;
-    }
+  private void sendReport(Object body, MultiMap headers, boolean isFailure) {
+    Future<Message<Object>> sent = owners.call(key, RESULT, body, headers).reply.future();
     sent.onFailure(lost -> {
-      boolean ownerGone = lost instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
-      if (!isFailure && !ownerGone) {
-        sendReport(owner, null, failure(headers, new IllegalStateException(
-          "the result of key '" + key + "' could not be sent to its owner: " + lost.getMessage())), true);
+      // The owner refused it, did not answer in time, or no owner listened: its followers ask again.
+      // Anything else happened on the way: the value cannot cross nodes.
+      if (!isFailure && !(lost instanceof ReplyException) && !(lost instanceof TimeoutException)
+        && !(lost instanceof IllegalStateException)) {
+        sendReport(null, failure(leaderHeaders(), cannotCross(body, lost)), true);
       }
     });
   }
 
-  private IllegalArgumentException cannotCross(Object value, RuntimeException cause) {
+  private IllegalArgumentException cannotCross(Object value, Throwable cause) {
     return new IllegalArgumentException("the result of key '" + key + "', a " + value.getClass().getName()
       + ", cannot cross nodes: " + cause.getMessage());
   }

@@ -92,7 +92,8 @@ public final class FlightServer {
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
       cluster = new ClusterRouter(context, clusterManager, options, flights, jsonProtocol, metrics);
-      nodeListening = listen(cluster.nodeAddress(), cluster::handleNodeMessage);
+      ClusterRouter router = cluster;
+      nodeListening = listen(cluster.nodeAddress(), cluster::handleNodeMessage).compose(v -> router.start());
     }
     group.register(index, this);
     // The group is published on the thread of the instance that registered last: come back to this

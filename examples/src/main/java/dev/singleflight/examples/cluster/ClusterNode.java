@@ -151,8 +151,8 @@ public final class ClusterNode implements Callable<Integer> {
       .put("node", settings.index())
       .put("nodeId", clusterManager.getNodeId())
       .put("pid", ProcessHandle.current().pid());
-    // A clustered verticle also listens at <address>.node.<node id> (see the README).
-    String nodeAddress = clustered.getAddress() + ".node." + clusterManager.getNodeId();
+    // A clustered verticle also listens at __singleflight.internal.<address>.node.<node id> (see the README).
+    String nodeAddress = "__singleflight.internal." + clustered.getAddress() + ".node." + clusterManager.getNodeId();
     NodeServer server = NodeServer.start(vertx, dao, SingleFlight.createProxy(vertx),
       SingleFlight.createProxy(vertx, LOCAL_ADDRESS), nodeAddress, identity).await();
     System.out.println("ready " + server.port());

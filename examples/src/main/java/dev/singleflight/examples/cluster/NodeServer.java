@@ -69,7 +69,8 @@ final class NodeServer {
    * @param dao the node's own users
    * @param clustered a proxy of the node's clustered {@link dev.singleflight.SingleFlightVerticle}
    * @param local a proxy of the node's node-local one
-   * @param nodeAddress the clustered verticle's own address on this node, {@code <address>.node.<node id>}
+   * @param nodeAddress the clustered verticle's own address on this node,
+   *                    {@code __singleflight.internal.<address>.node.<node id>}
    * @param identity what {@code GET /stats} tells besides the queries, e.g. the node's index
    * @return the server, once it listens
    */
@@ -78,7 +79,9 @@ final class NodeServer {
     NodeServer node = new NodeServer(vertx, dao, clustered, local, identity);
     vertx.eventBus().addInboundInterceptor((DeliveryContext<Object> delivery) -> {
       delivery.next();
-      if (nodeAddress.equals(delivery.message().address())) {
+      // A node's first join of a flight: no flight id yet (asking again carries one).
+      if (nodeAddress.equals(delivery.message().address()) && "join".equals(delivery.message().headers().get("singleflight-op"))
+        && !delivery.message().headers().contains("singleflight-flight")) {
         node.gate.joins.incrementAndGet();
       }
     });
