@@ -169,7 +169,7 @@ class SingleFlightOptionsTest {
   @Test
   void everyFieldOfTheJsonIsCheckedBeforeTheConverterReadsIt() {
     JsonObject every = new SingleFlightOptions().setWorkerPoolName("pool").toJson();
-    assertEquals(12, every.size(), every.encode());
+    assertEquals(13, every.size(), every.encode());
     for (String field : every.fieldNames()) {
       JsonObject json = new JsonObject().put(field, new JsonObject().put("not", "an option value"));
       IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json), field);
