@@ -215,7 +215,7 @@ public final class ClusterNodes implements AutoCloseable {
 
   /**
    * Waits until every node sees {@code count} members. It polls: the cluster manager's only node
-   * listener belongs to the clustered verticles under test, so there is no event to wait for.
+   * listener belongs to Vert.x HA when it is on, so there is no event to wait for.
    */
   public void awaitMembers(int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

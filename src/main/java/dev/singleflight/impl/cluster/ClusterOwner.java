@@ -171,6 +171,12 @@ final class ClusterOwner {
     owners.tell(previous, key, HANDOVER, MultiMap.caseInsensitiveMultiMap()).onComplete(ar -> {
       MultiMap answer = ar.succeeded() ? ar.result().headers() : MultiMap.caseInsensitiveMultiMap();
       String handedId = answer.get(FLIGHT);
+      Ended outcome = handedId == null ? null : ended.get(handedId);
+      if (outcome != null && outcome.key.equals(key)) {
+        // Its leader reported here meanwhile: the joins made while it ran get its outcome.
+        handingOver.remove(key).forEach(held -> answer(held, outcome.body, outcome.headers));
+        return;
+      }
       if (ClusterProtocol.isToken(handedId) && byKey.get(key) == null && !byId.containsKey(handedId)) {
         String leader = answer.get(LEADER_NODE);
         String token = answer.get(TOKEN);

@@ -119,7 +119,8 @@ final class OwnerCalls {
    */
   Future<Void> start() {
     List<Future<?>> hellos = new ArrayList<>();
-    for (String node : clusterManager.getNodes()) {
+    List<String> listed = listedNodes();
+    for (String node : listed == null ? List.<String>of() : listed) {
       if (!node.equals(nodeId)) {
         hellos.add(hello(node));
       }
@@ -143,10 +144,11 @@ final class OwnerCalls {
   }
 
   private void helloToTheSilent() {
-    if (flights.isClosed()) {
+    List<String> listed = listedNodes();
+    if (flights.isClosed() || listed == null) {
       return;
     }
-    for (String node : clusterManager.getNodes()) {
+    for (String node : listed) {
       if (!announced.contains(node)) {
         hello(node);
       }
@@ -163,14 +165,6 @@ final class OwnerCalls {
         readMembers();
       }
     } else if (BYE.equals(op) && !node.equals(nodeId) && announced.remove(node)) {
-      readMembers();
-    }
-  }
-
-  /** A valid message came from {@code node}: a member that sends this protocol serves. */
-  void heardFrom(String node) {
-    if (!announced.contains(node) && clusterManager.getNodes().contains(node)) {
-      announced.add(node);
       readMembers();
     }
   }
@@ -288,10 +282,10 @@ final class OwnerCalls {
 
   /** Reads the members; when they changed, tells {@link #membersChanged} and moves the calls that waited on nodes gone. */
   private void readMembers() {
-    if (flights.isClosed()) {
+    List<String> listed = listedNodes();
+    if (flights.isClosed() || listed == null) {
       return;
     }
-    List<String> listed = clusterManager.getNodes();
     List<String> now = new ArrayList<>();
     for (String node : announced) {
       if (node.equals(nodeId) || listed.contains(node)) {
@@ -313,6 +307,21 @@ final class OwnerCalls {
         call.headers.set(MOVED, "true");
         send(call, RETRIES);
       }
+    }
+  }
+
+  /**
+   * @return the members the cluster manager lists, or {@code null} when it has left the cluster
+   * (this node was cut off, or is being killed): the view then stays as it was
+   */
+  private List<String> listedNodes() {
+    if (!clusterManager.isActive()) {
+      return null;
+    }
+    try {
+      return clusterManager.getNodes();
+    } catch (RuntimeException leaving) {
+      return null;
     }
   }
 
