@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -11,6 +12,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -71,8 +73,8 @@ public final class ClusterNodes implements AutoCloseable {
 
   private final String clusterName = "singleflight-test-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
-  /** Infinispan's cache manager of each node, stopped once its Vert.x is closed; empty on Hazelcast. */
-  private final List<DefaultCacheManager> cacheManagers = new ArrayList<>();
+  /** Each node's Infinispan cluster manager, by index; empty on Hazelcast. */
+  private final List<OwningInfinispanClusterManager> infinispanManagers = new ArrayList<>();
   /** Each node's Micrometer registry, when started with metrics; else empty. */
   private final List<MeterRegistry> registries = new ArrayList<>();
   private final List<String> registryNames = new ArrayList<>();
@@ -163,9 +165,62 @@ public final class ClusterNodes implements AutoCloseable {
   private ClusterManager infinispan() throws IOException {
     ConfigurationBuilderHolder holder = new ParserRegistry().parse(ClusterNodes.class.getResource("/infinispan-loopback.xml"));
     holder.getGlobalConfigurationBuilder().transport().clusterName(clusterName);
-    DefaultCacheManager cacheManager = new DefaultCacheManager(holder, true);
-    cacheManagers.add(cacheManager);
-    return new InfinispanClusterManager(cacheManager);
+    OwningInfinispanClusterManager clusterManager = new OwningInfinispanClusterManager(new DefaultCacheManager(holder, true));
+    infinispanManagers.add(clusterManager);
+    return clusterManager;
+  }
+
+  /**
+   * Vert.x's Infinispan cluster manager over a cache manager made here, which must be stopped once the
+   * node left the cluster: the cluster manager leaves a cache manager it was given running, and the node
+   * would stay a member. {@link #closeNode} stops it once the node's Vert.x has closed (stopping it as the
+   * cluster manager leaves races vertx-infinispan's last updates of the event bus's subscriptions, which
+   * then fail as "Unhandled exception"s); a leave that is not part of a close (Vert.x HA simulating a
+   * kill) stops it at once, and the registrations the node's Vert.x removes afterwards, as it closes, are
+   * gone already (removing them from a stopped cache manager would fail the close hook, and the close
+   * would wait for ever).
+   */
+  private static final class OwningInfinispanClusterManager extends InfinispanClusterManager {
+
+    private final DefaultCacheManager cacheManager;
+    private Vertx vertx;
+    /** Set before the node's Vert.x is closed: the cache manager is stopped afterwards, by {@link #closeNode}. */
+    private volatile boolean closing;
+    /** Set once the cache manager is stopped by a leave that was not part of a close. */
+    private volatile boolean left;
+
+    OwningInfinispanClusterManager(DefaultCacheManager cacheManager) {
+      super(cacheManager);
+      this.cacheManager = cacheManager;
+    }
+
+    @Override
+    public void init(Vertx vertx) {
+      this.vertx = vertx;
+      super.init(vertx);
+    }
+
+    @Override
+    public void leave(Completable<Void> promise) {
+      if (closing) {
+        super.leave(promise);
+        return;
+      }
+      super.leave((ignored, failure) -> vertx.<Void>executeBlocking(() -> {
+        cacheManager.stop();
+        left = true;
+        return null;
+      }, false).onComplete(stopped -> promise.complete(null, failure != null ? failure : stopped.cause())));
+    }
+
+    @Override
+    public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+      if (left) {
+        promise.succeed();
+      } else {
+        super.removeRegistration(address, registrationInfo, promise);
+      }
+    }
   }
 
   private ClusterManager hazelcast(int index) {
@@ -229,15 +284,18 @@ public final class ClusterNodes implements AutoCloseable {
     }
   }
 
-  /** Closes node {@code i} and waits until it is closed and has left the cluster. */
+  /** Closes node {@code i} and waits until it is closed (on Infinispan: and has left the cluster). */
   public void closeNode(int i) throws Exception {
+    if (infinispanManagers.isEmpty()) {
+      await(nodes.get(i).close());
+      return;
+    }
+    OwningInfinispanClusterManager clusterManager = infinispanManagers.get(i);
+    clusterManager.closing = true;
     try {
       await(nodes.get(i).close());
     } finally {
-      if (!cacheManagers.isEmpty()) {
-        // A cache manager given to the Infinispan cluster manager stays a member until stopped.
-        cacheManagers.get(i).stop();
-      }
+      clusterManager.cacheManager.stop();
     }
   }
 
