@@ -165,10 +165,14 @@ final class ClusterOwner {
     handingOver.put(key, joins);
     if (!owners.isMember(previous)) {
       // Its owner left: a leader of the key registers as soon as it sees that; give it that long.
-      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> settleHandover(key));
+      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> settleHandover(key, joins));
       return;
     }
     owners.tell(previous, key, HANDOVER, MultiMap.caseInsensitiveMultiMap()).onComplete(ar -> {
+      if (handingOver.get(key) != joins) {
+        // The key was forgotten meanwhile: these joins were settled then.
+        return;
+      }
       MultiMap answer = ar.succeeded() ? ar.result().headers() : MultiMap.caseInsensitiveMultiMap();
       String handedId = answer.get(FLIGHT);
       Ended outcome = handedId == null ? null : ended.get(handedId);
@@ -182,16 +186,20 @@ final class ClusterOwner {
         String token = answer.get(TOKEN);
         adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
       }
-      settleHandover(key);
+      settleHandover(key, joins);
     });
   }
 
-  /** The fresh joins of a key that came to this node lately follow its flight, or start one. */
-  private void settleHandover(String key) {
-    List<Message<Object>> joins = handingOver.remove(key);
-    if (joins == null) {
+  /** The fresh joins of a key that came to this node lately follow its flight, or start one; unless forgotten meanwhile. */
+  private void settleHandover(String key, List<Message<Object>> joins) {
+    if (handingOver.get(key) != joins) {
       return;
     }
+    handingOver.remove(key);
+    settle(key, joins);
+  }
+
+  private void settle(String key, List<Message<Object>> joins) {
     for (Message<Object> held : joins) {
       String joiner = held.headers().get(ClusterProtocol.NODE);
       OwnedFlight current = byKey.get(key);
@@ -339,6 +347,14 @@ final class ClusterOwner {
   /** Forgets the key: the next join leads a new flight; the followers of the old one keep it. */
   void forget(String key) {
     byKey.remove(key);
+    List<Message<Object>> held = handingOver.remove(key);
+    if (held != null) {
+      // Joins held for a handover came before the forget: they go on in a flight of their own, which no
+      // later join finds (the previous owner's answer is ignored). They waited for ever on the flight the
+      // handover then adopted, which the forget had missed, and so did every later join.
+      settle(key, held);
+      byKey.remove(key);
+    }
   }
 
   /**
