@@ -1,6 +1,7 @@
 package dev.singleflight.impl.cluster;
 
 import dev.singleflight.RemoteFlightException;
+import dev.singleflight.impl.json.JsonProtocol;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -20,7 +21,7 @@ final class ClusterProtocol {
    * The prefix of every internal address: it does not start with the public address, so a bridge rule
    * that lets clients reach the verticle (say {@code singleflight\..*}) cannot match it.
    */
-  static final String INTERNAL_PREFIX = "__singleflight.internal.";
+  static final String INTERNAL_PREFIX = JsonProtocol.INTERNAL_PREFIX;
 
   /** The operation of a message to a node address: one of {@link #JOIN} ... {@link #BYE}. */
   static final String OP = "singleflight-op";

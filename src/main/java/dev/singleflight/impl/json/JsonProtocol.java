@@ -48,6 +48,12 @@ public final class JsonProtocol {
   public static final int GATEWAY_TIMEOUT = 504;
   public static final int LOOP_DETECTED = 508;
 
+  /**
+   * The prefix of the addresses where clustered verticles talk to each other: no JSON flight may
+   * send there, and a bridge rule for the public address cannot match it.
+   */
+  public static final String INTERNAL_PREFIX = "__singleflight.internal.";
+
   private final EventBus eventBus;
   private final FlightMap flights;
   private final String ownAddress;
@@ -103,9 +109,9 @@ public final class JsonProtocol {
       message.fail(BAD_REQUEST, "timeout must be a positive whole number of milliseconds, was " + describe(request.getValue("timeout")));
       return;
     }
-    if (address.equals(ownAddress) || address.startsWith(ownPrefix)) {
+    if (address.equals(ownAddress) || address.startsWith(ownPrefix) || address.startsWith(INTERNAL_PREFIX)) {
       message.fail(FORBIDDEN, "the downstream address '" + address + "' is the single-flight verticle's own, or one of its internal"
-        + " addresses (under '" + ownAddress + ".'): refused whatever allowedAddresses says");
+        + " addresses (under '" + ownAddress + ".' or '" + INTERNAL_PREFIX + "'): refused whatever allowedAddresses says");
       return;
     }
     if (!isAllowed(address)) {
