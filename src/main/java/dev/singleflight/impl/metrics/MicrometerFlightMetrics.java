@@ -45,7 +45,7 @@ final class MicrometerFlightMetrics implements FlightMetrics {
     forgets = Counter.builder("singleflight.forgets").description("Forget requests")
       .tag("address", address).register(registry);
     clusterMoves = Counter.builder("singleflight.cluster.moves")
-      .description("Clustered flights that changed owner or leader as a node left or joined; each may run its key twice")
+      .description("Extra executions of clustered flights, each counted once: a lead granted again, or a JSON flight started again at a new owner")
       .tag("address", address).register(registry);
     successes = Timer.builder("singleflight.executions").description("Executions and their durations")
       .tag("address", address).tag("outcome", "success").register(registry);
