@@ -62,6 +62,8 @@ public class SingleFlightOptions {
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
   /** The default bound of each clustered exchange with a key's owner, in milliseconds: {@value}. */
   public static final long DEFAULT_CLUSTER_REQUEST_TIMEOUT = 10_000;
+  /** The smallest {@code clusterRequestTimeout} accepted, in milliseconds: {@value}; nodes renew and ask again at fractions of it. */
+  public static final long MIN_CLUSTER_REQUEST_TIMEOUT = 100;
 
   private String address;
   private List<String> allowedAddresses;
@@ -147,7 +149,7 @@ public class SingleFlightOptions {
     wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
-    wholeNumber(json, "clusterRequestTimeout", 1, MAX_TIMEOUT_LIMIT);
+    wholeNumber(json, "clusterRequestTimeout", MIN_CLUSTER_REQUEST_TIMEOUT, MAX_TIMEOUT_LIMIT);
     return json;
   }
 
@@ -493,15 +495,15 @@ public class SingleFlightOptions {
    * it; an owner that did not hear from a leader for this long takes the leader as lost and hands the
    * flight to a waiting node, which runs its function again. Used only with {@link #setClustered(boolean)}.
    *
-   * @param clusterRequestTimeout milliseconds, from 1 to {@value #MAX_TIMEOUT_LIMIT}; default
+   * @param clusterRequestTimeout milliseconds, from {@value #MIN_CLUSTER_REQUEST_TIMEOUT} to {@value #MAX_TIMEOUT_LIMIT}; default
    * {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
    * @return this, for chaining
    * @throws IllegalArgumentException when out of that range
    */
   public SingleFlightOptions setClusterRequestTimeout(long clusterRequestTimeout) {
-    if (clusterRequestTimeout < 1 || clusterRequestTimeout > MAX_TIMEOUT_LIMIT) {
-      throw new IllegalArgumentException("clusterRequestTimeout must be from 1 to " + MAX_TIMEOUT_LIMIT + " ms, was "
-        + clusterRequestTimeout);
+    if (clusterRequestTimeout < MIN_CLUSTER_REQUEST_TIMEOUT || clusterRequestTimeout > MAX_TIMEOUT_LIMIT) {
+      throw new IllegalArgumentException("clusterRequestTimeout must be from " + MIN_CLUSTER_REQUEST_TIMEOUT + " to "
+        + MAX_TIMEOUT_LIMIT + " ms, was " + clusterRequestTimeout);
     }
     this.clusterRequestTimeout = clusterRequestTimeout;
     return this;

@@ -100,7 +100,7 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolName(""));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(0));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
-    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(99));
     assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("cancelAbandoned", "yes")));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("maxWaiters", "many")));
@@ -133,7 +133,7 @@ class SingleFlightOptionsTest {
     "maxTimeout | 0",
     "maxTimeout | 2147483648",
     "maxTimeout | \"30000\"",
-    "clusterRequestTimeout | 0",
+    "clusterRequestTimeout | 99",
     "clusterRequestTimeout | 9223372036854775807",
     "clusterRequestTimeout | 1e19",
     "clusterRequestTimeout | 2.5",
@@ -156,7 +156,8 @@ class SingleFlightOptionsTest {
     "maxWaiters | 1e3 | 1000",
     "maxFlightTime | 9223372036854775807 | 9223372036854775807",
     "maxTimeout | 2147483647 | 2147483647",
-    "clusterRequestTimeout | 2147483647 | 2147483647"})
+    "clusterRequestTimeout | 2147483647 | 2147483647",
+    "clusterRequestTimeout | 100 | 100"})
   void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
     JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
     assertEquals(expected, ((Number) read.getValue(field)).longValue());
