@@ -168,7 +168,7 @@ class ClusterBoundsTest {
     for (int i = 0; i < 10; i++) {
       followers.add(SingleFlight.createProxy(cluster.node(1), address).flight(key, () -> "from node 1"));
     }
-    messages.await("join-again", key, 1);
+    messages.await("join", key, 2);
     try {
       await(cluster.node(0).undeploy(deployments.get(0)));
       deployments.set(0, null);
