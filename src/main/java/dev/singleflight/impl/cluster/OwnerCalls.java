@@ -219,6 +219,8 @@ final class OwnerCalls {
     if (headers != null) {
       all.addAll(headers);
     }
+    // A JSON request's own headers come from its requester: only this node marks a call as moved.
+    all.remove(MOVED);
     all.set(OP, op).set(KEY, key).set(NODE, nodeId);
     Call call = new Call(key, body, all, timeout);
     send(call, RETRIES);
