@@ -1,6 +1,7 @@
 package dev.singleflight.impl;
 
 import dev.singleflight.CallerTimeoutException;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 
@@ -43,6 +44,8 @@ public final class Flight {
   private long timeoutTimerDue;
   /** The timer of maxFlightTime, or -1. */
   long flightTimer = -1;
+  /** The execution's span, or {@code null} when the verticle is not traced. */
+  FlightTracing.ExecutionSpan span;
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
   private boolean done;
@@ -97,6 +100,9 @@ public final class Flight {
     }
     done = true;
     cancelTimers();
+    if (span != null) {
+      span.ended(outcome, waiting);
+    }
     waiting = 0;
     List<Promise<Object>> served = waiters;
     if (deadlines != null && !deadlines.isEmpty()) {
@@ -184,6 +190,9 @@ public final class Flight {
   void cancel() {
     done = true;
     cancelTimers();
+    if (span != null) {
+      span.cancelled();
+    }
     waiters.clear();
     if (deadlines != null) {
       deadlines.clear();

@@ -4,6 +4,7 @@ import dev.singleflight.KeyTooLongException;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.VerticleStoppedException;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -37,6 +38,8 @@ public final class FlightMap {
   private final SingleFlightOptions options;
   /** Null when metrics are off. */
   private final FlightMetrics metrics;
+  /** Null when the Vert.x instance does not trace with OpenTelemetry. */
+  private final FlightTracing tracing;
   /** The dedicated pool of blocking functions, or {@code null} for the context's worker pool. */
   private final WorkerExecutor workers;
   private final Map<String, Flight> flights = new HashMap<>();
@@ -51,6 +54,7 @@ public final class FlightMap {
     this.options = options;
     this.metrics = metrics;
     this.workers = workers;
+    this.tracing = FlightTracing.create(context, options.getAddress(), options.isTraceKeys());
   }
 
   /**
@@ -81,6 +85,9 @@ public final class FlightMap {
       if (metrics != null) {
         metrics.follower();
       }
+      if (flight.span != null) {
+        flight.span.joined(waiter);
+      }
       flight.addWaiter(waiter, timed, deadline);
       return;
     }
@@ -95,6 +102,9 @@ public final class FlightMap {
       metrics.leader();
     }
     Flight started = new Flight(key, this, metrics != null);
+    if (tracing != null) {
+      started.span = tracing.executionStarted(key);
+    }
     flights.put(key, started);
     started.addWaiter(waiter, timed, deadline);
     if (options.getMaxFlightTime() > 0) {
@@ -128,7 +138,7 @@ public final class FlightMap {
    */
   private Future<Object> start(Execution execution, Flight flight) {
     try {
-      return execution.start(this, flight);
+      return flight.span == null ? execution.start(this, flight) : flight.span.within(() -> execution.start(this, flight));
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }
@@ -157,7 +167,16 @@ public final class FlightMap {
       flight.interrupter = call::interrupt;
       task = call;
     }
-    return workers != null ? workers.executeBlocking(task, false) : context.executeBlocking(task, false);
+    if (workers != null) {
+      return workers.executeBlocking(task, false);
+    }
+    // Traced, on the current context: the duplicate whose current span is the execution's.
+    return (tracing == null ? context : ContextInternal.current()).executeBlocking(task, false);
+  }
+
+  /** @return the spans of this verticle instance, or {@code null} when it is not traced */
+  public FlightTracing tracing() {
+    return tracing;
   }
 
   /** @return whether {@link #close()} was called */

@@ -5,6 +5,7 @@ import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -37,6 +38,8 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  /** The flight map's spans, or {@code null} when it is not traced. */
+  private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
@@ -88,6 +91,7 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
+    tracing = flights.tracing();
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
@@ -140,7 +144,7 @@ public final class FlightServer {
    */
   void submit(ProxyCall call) {
     try {
-      context.runOnContext(v -> serve(call));
+      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
     } catch (RuntimeException closed) {
       call.promise().tryFail(flights.stopped());
     }
@@ -177,7 +181,7 @@ public final class FlightServer {
     if (owner == this) {
       handleJson(message);
     } else {
-      owner.context.runOnContext(v -> owner.handleJson(message));
+      (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));
     }
   }
 }
