@@ -52,7 +52,8 @@ class ArchitectureTest {
     noClasses().that(resideInAPackage("dev.singleflight"))
       .should().dependOnClassesThat(resideInAPackage("dev.singleflight.impl..").and(not(belongToAnyOf(
         dev.singleflight.impl.local.SingleFlightProxy.class,   // SingleFlight.createProxy
-        dev.singleflight.impl.local.FlightServer.class,        // SingleFlightVerticle's start and stop
+        dev.singleflight.impl.local.FlightServer.class,        // SingleFlightVerticle's start and stop, SingleFlightHealth
+        dev.singleflight.impl.FlightMap.Running.class,         // SingleFlightHealth's answer
         dev.singleflight.impl.JsonNumbers.class))))            // SingleFlightOptions' checks of JSON numbers
       .check(library);
   }
@@ -82,6 +83,13 @@ class ArchitectureTest {
   void openTelemetryIsUsedOnlyByTheClassThatTheTracerLoadsSoThatItStaysOptional() {
     noClasses().that().haveNameNotMatching("dev\\.singleflight\\.impl\\.tracing\\.OpenTelemetryFlightTracing(\\$.*)?")
       .should().dependOnClassesThat(resideInAPackage("io.opentelemetry..").or(resideInAPackage("io.vertx.tracing..")))
+      .check(library);
+  }
+
+  @Test
+  void onlyTheHealthProcedureUsesVertxHealthCheckSoThatItStaysOptional() {
+    noClasses().that().doNotHaveFullyQualifiedName(SingleFlightHealth.class.getName())
+      .should().dependOnClassesThat(resideInAPackage("io.vertx.ext.healthchecks.."))
       .check(library);
   }
 }

@@ -31,7 +31,7 @@ public final class Flight {
 
   final String key;
   private final FlightMap owner;
-  /** {@link System#nanoTime()} at start, kept only for metrics. */
+  /** {@link System#nanoTime()} at start: for metrics, and the age that the health check reports. */
   final long startNanos;
   /** The callers without a timeout. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
@@ -54,10 +54,10 @@ public final class Flight {
   private record TimedWaiter(Promise<Object> promise, long deadline) {
   }
 
-  Flight(String key, FlightMap owner, boolean measured) {
+  Flight(String key, FlightMap owner) {
     this.key = key;
     this.owner = owner;
-    this.startNanos = measured ? System.nanoTime() : 0L;
+    this.startNanos = System.nanoTime();
   }
 
   /**

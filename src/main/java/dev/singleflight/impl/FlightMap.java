@@ -101,7 +101,7 @@ public final class FlightMap {
     if (metrics != null) {
       metrics.leader();
     }
-    Flight started = new Flight(key, this, metrics != null);
+    Flight started = new Flight(key, this);
     if (tracing != null) {
       started.span = tracing.executionStarted(key);
     }
@@ -177,6 +177,30 @@ public final class FlightMap {
   /** @return the spans of this verticle instance, or {@code null} when it is not traced */
   public FlightTracing tracing() {
     return tracing;
+  }
+
+  /**
+   * The flights running now, and how long the oldest has run.
+   *
+   * @param count flights running now, forgotten ones still running included
+   * @param oldestStartNanos the {@link System#nanoTime()} at which the oldest of them started; meaningful
+   *                         only when {@code count} is not 0
+   */
+  public record Running(int count, long oldestStartNanos) {
+  }
+
+  /** @return the flights running now */
+  public Running running() {
+    assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
+    int count = 0;
+    long oldest = 0;
+    for (Flight flight : flights.values()) {
+      oldest = count++ == 0 || flight.startNanos - oldest < 0 ? flight.startNanos : oldest;
+    }
+    for (Flight flight : forgotten) {
+      oldest = count++ == 0 || flight.startNanos - oldest < 0 ? flight.startNanos : oldest;
+    }
+    return new Running(count, oldest);
   }
 
   /** @return whether {@link #close()} was called */

@@ -160,6 +160,48 @@ public final class FlightServer {
     }
   }
 
+  /**
+   * Asks each instance of the verticle deployed at {@code address} in {@code vertx} for its running
+   * flights, on its event loop; thread-safe. An instance whose event loop is blocked answers late.
+   *
+   * @return the flights running in all the instances, and the start of the oldest; failed with an
+   * {@link IllegalStateException} when no verticle is deployed at {@code address}, or it is stopping
+   */
+  public static Future<FlightMap.Running> running(Vertx vertx, String address) {
+    InstanceGroup group = InstanceGroup.published(vertx, address);
+    if (group == null || !group.isOpen()) {
+      return Future.failedFuture(new IllegalStateException("no SingleFlightVerticle is deployed at '" + address + "'"));
+    }
+    List<Future<FlightMap.Running>> each = new ArrayList<>();
+    for (FlightServer instance : group.instances()) {
+      Promise<FlightMap.Running> running = Promise.promise();
+      try {
+        instance.context.runOnContext(v -> {
+          if (instance.flights.isClosed()) {
+            running.fail(new IllegalStateException("the SingleFlightVerticle at '" + address + "' is stopping"));
+          } else {
+            running.complete(instance.flights.running());
+          }
+        });
+      } catch (RuntimeException closed) {
+        running.fail(closed);
+      }
+      each.add(running.future());
+    }
+    return Future.all(each).map(all -> {
+      int count = 0;
+      long oldest = 0;
+      for (int i = 0; i < all.size(); i++) {
+        FlightMap.Running instance = all.resultAt(i);
+        if (instance.count() > 0 && (count == 0 || instance.oldestStartNanos() - oldest < 0)) {
+          oldest = instance.oldestStartNanos();
+        }
+        count += instance.count();
+      }
+      return new FlightMap.Running(count, oldest);
+    });
+  }
+
   private Future<Void> listen(String address, Handler<Message<Object>> handler) {
     MessageConsumer<Object> consumer = vertx.eventBus().consumer(address, handler);
     consumers.add(consumer);
