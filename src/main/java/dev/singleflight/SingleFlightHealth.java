@@ -47,6 +47,12 @@ public final class SingleFlightHealth {
   /**
    * The procedure, waiting {@link #DEFAULT_ANSWER_TIMEOUT} for the verticle's answer.
    *
+   * @param vertx the Vert.x instance the verticle is deployed in
+   * @param address the verticle's address ({@link SingleFlightOptions#getAddress()})
+   * @param maxFlightAge a flight that has run longer makes the status DOWN; positive
+   * @return the procedure, for {@code HealthChecks.register(name, procedure)}
+   * @throws NullPointerException when an argument is {@code null}
+   * @throws IllegalArgumentException when {@code maxFlightAge} is not positive
    * @see #procedure(Vertx, String, Duration, Duration)
    */
   public static Handler<Promise<Status>> procedure(Vertx vertx, String address, Duration maxFlightAge) {
@@ -59,10 +65,13 @@ public final class SingleFlightHealth {
    * {@link Status}, UP or DOWN as the class describes, never with a failure; it may be called on any
    * thread and never blocks.
    *
+   * @param vertx the Vert.x instance the verticle is deployed in
+   * @param address the verticle's address ({@link SingleFlightOptions#getAddress()})
    * @param maxFlightAge a flight that has run longer makes the status DOWN; positive
    * @param answerTimeout how long to wait for the verticle's answer before reporting DOWN; positive.
    *                      Keep it below the timeout the procedure is registered with (vertx-health-check's
    *                      default: 1 s), or that timeout reports first, without the data
+   * @return the procedure, for {@code HealthChecks.register(name, procedure)}
    * @throws NullPointerException when an argument is {@code null}
    * @throws IllegalArgumentException when a duration is not positive
    */
