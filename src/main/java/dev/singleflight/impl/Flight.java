@@ -81,6 +81,11 @@ public final class Flight {
     }
   }
 
+  /** @return the execution's span, or {@code null} when the verticle is not traced */
+  public FlightTracing.ExecutionSpan span() {
+    return span;
+  }
+
   /** @return the callers still waiting */
   int waiting() {
     return waiting;

@@ -79,5 +79,19 @@ public interface FlightTracing {
 
     /** The execution was cancelled, every caller having left: ends the span. */
     void cancelled();
+
+    /**
+     * @return the span's context as a W3C {@code traceparent} value ({@code 00-<trace id>-<span id>-<flags>}),
+     * for another node to link to
+     */
+    String traceParent();
+
+    /**
+     * The function of this clustered flight ran on another node, whose execution span is
+     * {@code traceParent} (a W3C {@code traceparent} value; ignored when {@code null} or malformed):
+     * links this span and the waits still open to it, and records {@code singleflight.cluster.role}
+     * {@code follower}.
+     */
+    void ranOnAnotherNode(String traceParent);
   }
 }

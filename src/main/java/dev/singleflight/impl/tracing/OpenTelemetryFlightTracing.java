@@ -2,6 +2,9 @@ package dev.singleflight.impl.tracing;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.vertx.core.AsyncResult;
@@ -17,7 +20,9 @@ import io.vertx.tracing.opentelemetry.VertxContextStorageProvider.VertxContextSt
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -30,7 +35,9 @@ import java.util.function.Supplier;
  * {@code traceKeys}, {@code singleflight.key} at start; at the end {@code singleflight.outcome}
  * ({@code success}, {@code failure} or {@code cancelled}), on the execution span
  * {@code singleflight.waiters} (the callers served), and for a failure {@code error.type} (the
- * exception's class), the exception as an event and the status {@code ERROR}.
+ * exception's class), the exception as an event and the status {@code ERROR}. On a node whose clustered
+ * flight ran its function on another node, the execution span records {@code singleflight.cluster.role}
+ * {@code follower}, and it and its waits are linked to that node's execution span.
  */
 final class OpenTelemetryFlightTracing implements FlightTracing {
 
@@ -39,6 +46,7 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
   private static final AttributeKey<Long> WAITERS = AttributeKey.longKey("singleflight.waiters");
   private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("singleflight.outcome");
   private static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  private static final AttributeKey<String> CLUSTER_ROLE = AttributeKey.stringKey("singleflight.cluster.role");
   /** The attributes known at start, as name-value pairs. */
   private static final TagExtractor<String[]> TAGS = new TagExtractor<>() {
     @Override
@@ -121,6 +129,16 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
     }
   }
 
+  /** @return the span context of a W3C {@code traceparent} value, or {@code null} when it is not one */
+  static SpanContext parse(String traceParent) {
+    String[] parts = traceParent == null ? new String[0] : traceParent.split("-");
+    if (parts.length != 4 || !parts[0].equals("00") || parts[3].length() != 2) {
+      return null;
+    }
+    SpanContext context = SpanContext.createFromRemoteParent(parts[1], parts[2], TraceFlags.fromHex(parts[3], 0), TraceState.getDefault());
+    return context.isValid() ? context : null;
+  }
+
   private static void end(Span span, AsyncResult<?> outcome) {
     if (outcome.succeeded()) {
       span.setAttribute(OUTCOME, "success");
@@ -142,6 +160,8 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
     private final String[] tags;
     /** Where the execution started, for the duplicate that runs it. */
     private final ContextInternal leader;
+    /** The wait spans of the callers that joined; only touched on the verticle's event loop. */
+    private final List<Span> waits = new ArrayList<>();
 
     Execution(Span span, Context context, String[] tags, ContextInternal leader) {
       this.span = span;
@@ -166,6 +186,7 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
     public void joined(Promise<?> waiter) {
       Span wait = start(current(), WAIT, tags);
       wait.addLink(span.getSpanContext());
+      waits.add(wait);
       waiter.future().onComplete(outcome -> end(wait, outcome));
     }
 
@@ -180,6 +201,27 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
       span.setAttribute(WAITERS, 0L);
       span.setAttribute(OUTCOME, "cancelled");
       span.end();
+    }
+
+    @Override
+    public String traceParent() {
+      SpanContext context = span.getSpanContext();
+      return "00-" + context.getTraceId() + "-" + context.getSpanId() + "-" + context.getTraceFlags().asHex();
+    }
+
+    @Override
+    public void ranOnAnotherNode(String traceParent) {
+      SpanContext remote = parse(traceParent);
+      span.setAttribute(CLUSTER_ROLE, "follower");
+      if (remote == null) {
+        return;
+      }
+      span.addLink(remote);
+      for (Span wait : waits) {
+        if (wait.isRecording()) {
+          wait.addLink(remote);
+        }
+      }
     }
   }
 }

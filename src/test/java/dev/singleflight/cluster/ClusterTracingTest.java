@@ -1,0 +1,155 @@
+package dev.singleflight.cluster;
+
+import dev.singleflight.SingleFlight;
+import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.SingleFlightVerticle;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.LinkData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static dev.singleflight.cluster.ClusterNodes.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The spans of a clustered proxy flight on three traced nodes: each node has its own execution span (on
+ * the node that ran the function, the real one; on the others, the exchange with the key's owner), and
+ * the other nodes' spans are linked to the leader node's execution span.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterTracingTest {
+
+  private static final AttributeKey<String> CLUSTER_ROLE = AttributeKey.stringKey("singleflight.cluster.role");
+  private static final int NODES = 3;
+
+  private static final InMemorySpanExporter EXPORTER = InMemorySpanExporter.create();
+  private static final OpenTelemetrySdk OPEN_TELEMETRY = OpenTelemetrySdk.builder()
+    .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(EXPORTER)).build())
+    .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+    .build();
+  private static ClusterNodes cluster;
+  private static ClusterMessages messages;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ClusterNodes.startWithTracing(NODES, OPEN_TELEMETRY);
+    messages = ClusterMessages.recordOn(cluster);
+    for (Vertx node : cluster.nodes()) {
+      await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true))));
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    try {
+      cluster.close();
+    } finally {
+      OPEN_TELEMETRY.close();
+    }
+  }
+
+  @Test
+  void theOtherNodesSpansAndWaitsAreLinkedToTheExecutionSpanOfTheNodeThatRanTheFunction() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    // callers.get(node): the spans of that node's two callers, each the root of a trace of its own.
+    List<List<Span>> callers = new ArrayList<>();
+    List<Future<String>> calls = new ArrayList<>();
+    for (int node = 0; node < NODES; node++) {
+      SingleFlight flights = SingleFlight.createProxy(cluster.node(node));
+      List<Span> ofNode = new ArrayList<>();
+      for (int caller = 0; caller < 2; caller++) {
+        Span span = OPEN_TELEMETRY.getTracer("test").spanBuilder("caller-" + node + "-" + caller).startSpan();
+        ofNode.add(span);
+        calls.add(callInSpan(cluster.node(node), span, () -> flights.flight("report:7", () -> {
+          ClusterTest.awaitLatch(release);
+          return "report";
+        })));
+      }
+      callers.add(ofNode);
+    }
+    messages.await("join", "report:7", NODES);
+    release.countDown();
+    for (Future<String> call : calls) {
+      assertEquals("report", await(call));
+    }
+    callers.forEach(ofNode -> ofNode.forEach(Span::end));
+
+    List<SpanData> spans = awaitSpans(2 * NODES);
+    List<SpanData> executions = spans.stream().filter(s -> s.getName().equals("singleflight.execute")).toList();
+    assertEquals(NODES, executions.size(), () -> "spans: " + spans);
+    List<SpanData> ran = executions.stream().filter(s -> s.getAttributes().get(CLUSTER_ROLE) == null).toList();
+    assertEquals(1, ran.size(), () -> "executions: " + executions);
+    SpanContext leader = ran.get(0).getSpanContext();
+    int leaderNode = -1;
+    for (int node = 0; node < NODES; node++) {
+      if (callers.get(node).get(0).getSpanContext().getTraceId().equals(leader.getTraceId())) {
+        leaderNode = node;
+      }
+    }
+    assertTrue(leaderNode >= 0, () -> "the executing span is in no leading caller's trace: " + spans);
+    for (SpanData execution : executions) {
+      if (execution != ran.get(0)) {
+        assertEquals("follower", execution.getAttributes().get(CLUSTER_ROLE));
+        assertTrue(linksTo(execution, leader), () -> execution + " is not linked to " + leader);
+      }
+    }
+    for (int node = 0; node < NODES; node++) {
+      String trace = callers.get(node).get(1).getSpanContext().getTraceId();
+      SpanData wait = spans.stream().filter(s -> s.getName().equals("singleflight.wait") && s.getTraceId().equals(trace))
+        .findFirst().orElseThrow(() -> new AssertionError("no wait span in trace " + trace + ": " + spans));
+      assertTrue(linksTo(wait, leader), () -> wait + " is not linked to " + leader);
+    }
+  }
+
+  private static boolean linksTo(SpanData span, SpanContext target) {
+    return span.getLinks().stream().map(LinkData::getSpanContext)
+      .anyMatch(link -> link.getTraceId().equals(target.getTraceId()) && link.getSpanId().equals(target.getSpanId()));
+  }
+
+  /** Makes {@code call} on a context of {@code vertx} of its own whose current span is {@code span}. */
+  private static <T> T callInSpan(Vertx vertx, Span span, Supplier<T> call) throws Exception {
+    ContextInternal context = ((ContextInternal) vertx.getOrCreateContext()).duplicate();
+    CompletableFuture<T> made = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try (Scope scope = span.makeCurrent()) {
+        made.complete(call.get());
+      }
+    });
+    return made.get(60, TimeUnit.SECONDS);
+  }
+
+  /** Waits until the verticles' spans number at least {@code count}: a wait span ends after its caller hears. */
+  private static List<SpanData> awaitSpans(int count) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (EXPORTER.getFinishedSpanItems().stream().filter(s -> s.getName().startsWith("singleflight.")).count() < count) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("spans not exported in time: " + EXPORTER.getFinishedSpanItems());
+      }
+      Thread.sleep(10);
+    }
+    return EXPORTER.getFinishedSpanItems();
+  }
+}
