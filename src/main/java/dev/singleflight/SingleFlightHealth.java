@@ -35,6 +35,10 @@ import java.util.concurrent.TimeoutException;
  * now, forgotten ones still running included), {@code oldestFlightMillis} (how long the oldest of them
  * has run, in milliseconds; 0 when none runs) and {@code maxFlightAgeMillis}. No key is reported: keys
  * may be sensitive, and health endpoints are often public.
+ *
+ * <p>Without Micrometer metrics, flights read no clock until the procedure first runs (so that a
+ * verticle without a health check pays nothing): a flight that started before that first run counts
+ * its age from it. Register the procedure when the application starts, as health checks usually are.
  */
 public final class SingleFlightHealth {
 

@@ -31,7 +31,10 @@ public final class Flight {
 
   final String key;
   private final FlightMap owner;
-  /** {@link System#nanoTime()} at start: for metrics, and the age that the health check reports. */
+  /**
+   * {@link System#nanoTime()} at start, for metrics and the age that the health check reports; 0 when
+   * neither measures (no clock read on the hot path).
+   */
   final long startNanos;
   /** The callers without a timeout. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
@@ -54,10 +57,10 @@ public final class Flight {
   private record TimedWaiter(Promise<Object> promise, long deadline) {
   }
 
-  Flight(String key, FlightMap owner) {
+  Flight(String key, FlightMap owner, boolean measured) {
     this.key = key;
     this.owner = owner;
-    this.startNanos = System.nanoTime();
+    this.startNanos = measured ? System.nanoTime() : 0L;
   }
 
   /**

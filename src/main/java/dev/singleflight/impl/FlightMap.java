@@ -46,6 +46,11 @@ public final class FlightMap {
   /** Flights still running after a forget took their key: their callers wait for them too. */
   private final Set<Flight> forgotten = new HashSet<>();
   private boolean closed;
+  /**
+   * {@link System#nanoTime()} of the first {@link #running()}, from which flights record their start
+   * even without metrics; 0 before it.
+   */
+  private long timedSince;
   /** True while a flight's work is being started, to tell an outcome that is already there. */
   private boolean starting;
 
@@ -101,7 +106,7 @@ public final class FlightMap {
     if (metrics != null) {
       metrics.leader();
     }
-    Flight started = new Flight(key, this);
+    Flight started = new Flight(key, this, metrics != null || timedSince != 0);
     if (tracing != null) {
       started.span = tracing.executionStarted(key);
     }
@@ -189,16 +194,22 @@ public final class FlightMap {
   public record Running(int count, long oldestStartNanos) {
   }
 
-  /** @return the flights running now */
+  /**
+   * @return the flights running now. From the first call on, every flight records its start; a flight
+   * that started before it without metrics counts as started at the first call
+   */
   public Running running() {
     assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
+    if (timedSince == 0) {
+      timedSince = System.nanoTime();
+    }
     int count = 0;
     long oldest = 0;
-    for (Flight flight : flights.values()) {
-      oldest = count++ == 0 || flight.startNanos - oldest < 0 ? flight.startNanos : oldest;
-    }
-    for (Flight flight : forgotten) {
-      oldest = count++ == 0 || flight.startNanos - oldest < 0 ? flight.startNanos : oldest;
+    List<Flight> running = new ArrayList<>(flights.values());
+    running.addAll(forgotten);
+    for (Flight flight : running) {
+      long start = flight.startNanos != 0 ? flight.startNanos : timedSince;
+      oldest = count++ == 0 || start - oldest < 0 ? start : oldest;
     }
     return new Running(count, oldest);
   }
