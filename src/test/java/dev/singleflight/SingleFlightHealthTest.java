@@ -1,5 +1,6 @@
 package dev.singleflight;
 
+import dev.singleflight.examples.TracingAndHealth;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.CheckResult;
@@ -143,5 +144,12 @@ class SingleFlightHealthTest extends FlightTestBase {
     assertThrows(IllegalArgumentException.class, () -> SingleFlightHealth.procedure(vertx, "a", Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> SingleFlightHealth.procedure(vertx, "a", Duration.ofSeconds(1), Duration.ofMillis(-1)));
     assertThrows(NullPointerException.class, () -> SingleFlightHealth.procedure(vertx, null, Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void theReadmesRegistrationReportsUp() throws Exception {
+    CheckResult result = await(TracingAndHealth.healthChecks(vertx).checkStatus("singleflight"));
+    assertTrue(result.getUp(), () -> result.toJson().encode());
+    assertEquals(30_000L, data(result).getLong("maxFlightAgeMillis"));
   }
 }

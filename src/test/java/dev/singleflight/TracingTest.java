@@ -14,14 +14,12 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import dev.singleflight.examples.TracingAndHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
-import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,10 +68,7 @@ class TracingTest {
 
   /** The README's way to trace a Vert.x instance with an OpenTelemetry SDK of one's own. */
   static Vertx tracedVertx(OpenTelemetry openTelemetry) {
-    return Vertx.builder()
-      .with(new VertxOptions().setTracingOptions(new OpenTelemetryOptions()))
-      .withTracer(new OpenTelemetryTracingFactory(openTelemetry))
-      .build();
+    return TracingAndHealth.tracedVertx(openTelemetry);
   }
 
   @AfterEach
@@ -258,5 +253,23 @@ class TracingTest {
       Thread.sleep(10);
     }
     return exporter.getFinishedSpanItems();
+  }
+
+  /** The README's SDK (batch export, W3C propagation) on the README's Vert.x: spans reach the exporter. */
+  @Test
+  void theReadmesSetupExportsTheSpans() throws Exception {
+    InMemorySpanExporter readmeExporter = InMemorySpanExporter.create();
+    OpenTelemetrySdk readmeSdk = TracingAndHealth.openTelemetry(readmeExporter);
+    Vertx traced = TracingAndHealth.tracedVertx(readmeSdk);
+    try {
+      FlightTestBase.await(traced.deployVerticle(new SingleFlightVerticle()));
+      FlightTestBase.await(SingleFlight.createProxy(traced).flight("k", () -> "v"));
+      readmeSdk.getSdkTracerProvider().forceFlush().join(FlightTestBase.WAIT_SECONDS, TimeUnit.SECONDS);
+      // Read before the SDK closes: closing shuts the in-memory exporter down, which empties it.
+      assertEquals(List.of("singleflight.execute"), readmeExporter.getFinishedSpanItems().stream().map(SpanData::getName).toList());
+    } finally {
+      FlightTestBase.await(traced.close());
+      readmeSdk.close();
+    }
   }
 }

@@ -17,7 +17,9 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,18 +28,22 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import static dev.singleflight.cluster.ClusterNodes.await;
+import static dev.singleflight.cluster.ClusterTest.awaitLatch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The spans of a clustered proxy flight on three traced nodes: each node has its own execution span (on
- * the node that ran the function, the real one; on the others, the exchange with the key's owner), and
- * the other nodes' spans are linked to the leader node's execution span.
+ * The spans of clustered flights on three traced nodes. A proxy flight: each node has its own execution
+ * span (on the node that ran the function, the real one; on the others, the exchange with the key's
+ * owner), and the other nodes' spans are linked to the leader node's execution span. A JSON flight runs
+ * on the owner, where every node's request waits in its requester's trace.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterTracingTest {
@@ -84,7 +90,7 @@ class ClusterTracingTest {
         Span span = OPEN_TELEMETRY.getTracer("test").spanBuilder("caller-" + node + "-" + caller).startSpan();
         ofNode.add(span);
         calls.add(callInSpan(cluster.node(node), span, () -> flights.flight("report:7", () -> {
-          ClusterTest.awaitLatch(release);
+          awaitLatch(release);
           return "report";
         })));
       }
@@ -97,7 +103,8 @@ class ClusterTracingTest {
     }
     callers.forEach(ofNode -> ofNode.forEach(Span::end));
 
-    List<SpanData> spans = awaitSpans(2 * NODES);
+    List<String> traces = callers.stream().flatMap(List::stream).map(span -> span.getSpanContext().getTraceId()).toList();
+    List<SpanData> spans = ofTraces(awaitSpans(all -> ofTraces(all, traces).size() >= 2 * NODES), traces);
     List<SpanData> executions = spans.stream().filter(s -> s.getName().equals("singleflight.execute")).toList();
     assertEquals(NODES, executions.size(), () -> "spans: " + spans);
     List<SpanData> ran = executions.stream().filter(s -> s.getAttributes().get(CLUSTER_ROLE) == null).toList();
@@ -124,6 +131,43 @@ class ClusterTracingTest {
     }
   }
 
+  @Test
+  void jsonFlightsFromEveryNodeWaitOnTheOwnerEachInItsRequestersTraceLinkedToTheOneExecution() throws Exception {
+    List<Message<Object>> downstream = new CopyOnWriteArrayList<>();
+    CountDownLatch reached = new CountDownLatch(1);
+    await(cluster.node(0).eventBus().consumer("users.service", message -> {
+      downstream.add(message);
+      reached.countDown();
+    }).completion());
+    List<Span> requesters = new ArrayList<>();
+    List<Future<Message<Object>>> requests = new ArrayList<>();
+    for (int node = 0; node < NODES; node++) {
+      Vertx vertx = cluster.node(node);
+      Span requester = OPEN_TELEMETRY.getTracer("test").spanBuilder("requester-" + node).startSpan();
+      requesters.add(requester);
+      requests.add(callInSpan(vertx, requester, () -> vertx.eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS,
+        new JsonObject().put("key", "user:9").put("address", "users.service"))));
+    }
+    messages.await("json", "user:9", NODES);
+    awaitLatch(reached);
+    downstream.get(0).reply(new JsonObject().put("name", "Grace"));
+    for (Future<Message<Object>> request : requests) {
+      assertEquals(new JsonObject().put("name", "Grace"), await(request).body());
+    }
+    requesters.forEach(Span::end);
+
+    List<String> traces = requesters.stream().map(span -> span.getSpanContext().getTraceId()).toList();
+    List<SpanData> ours = ofTraces(awaitSpans(all -> ofTraces(all, traces).size() >= NODES), traces);
+    List<SpanData> executions = ours.stream().filter(s -> s.getName().equals("singleflight.execute")).toList();
+    assertEquals(1, executions.size(), () -> "spans: " + ours);
+    List<SpanData> waits = ours.stream().filter(s -> s.getName().equals("singleflight.wait")).toList();
+    assertEquals(NODES - 1, waits.size(), () -> "spans: " + ours);
+    assertEquals(NODES, ours.stream().map(SpanData::getTraceId).distinct().count(), () -> "each in its requester's trace: " + ours);
+    for (SpanData wait : waits) {
+      assertTrue(linksTo(wait, executions.get(0).getSpanContext()), () -> wait + " is not linked to " + executions.get(0));
+    }
+  }
+
   private static boolean linksTo(SpanData span, SpanContext target) {
     return span.getLinks().stream().map(LinkData::getSpanContext)
       .anyMatch(link -> link.getTraceId().equals(target.getTraceId()) && link.getSpanId().equals(target.getSpanId()));
@@ -141,10 +185,15 @@ class ClusterTracingTest {
     return made.get(60, TimeUnit.SECONDS);
   }
 
-  /** Waits until the verticles' spans number at least {@code count}: a wait span ends after its caller hears. */
-  private static List<SpanData> awaitSpans(int count) throws Exception {
+  /** @return the verticles' spans in {@code traces}: the spans of one test */
+  private static List<SpanData> ofTraces(List<SpanData> spans, List<String> traces) {
+    return spans.stream().filter(s -> s.getName().startsWith("singleflight.") && traces.contains(s.getTraceId())).toList();
+  }
+
+  /** Waits until {@code done} holds for the spans exported so far: a wait span ends after its caller hears. */
+  private static List<SpanData> awaitSpans(Predicate<List<SpanData>> done) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (EXPORTER.getFinishedSpanItems().stream().filter(s -> s.getName().startsWith("singleflight.")).count() < count) {
+    while (!done.test(EXPORTER.getFinishedSpanItems())) {
       if (System.nanoTime() - deadline > 0) {
         throw new AssertionError("spans not exported in time: " + EXPORTER.getFinishedSpanItems());
       }
