@@ -99,7 +99,7 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
     ContextInternal leader = current();
     Span span = start(leader, EXECUTE, tags);
     Context parent = VertxContextStorage.INSTANCE.current();
-    return new Execution(span, (parent == null ? Context.root() : parent).with(span), tags, leader);
+    return new TracedExecution(span, (parent == null ? Context.root() : parent).with(span), tags, leader);
   }
 
   /** @return the current context: on the verticle's event loop, the verticle's or a duplicate of it */
@@ -153,7 +153,7 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
   }
 
   /** One execution's span; {@link #context} is the OpenTelemetry context in which it is current. */
-  private final class Execution implements ExecutionSpan {
+  private final class TracedExecution implements ExecutionSpan {
 
     private final Span span;
     private final Context context;
@@ -163,7 +163,7 @@ final class OpenTelemetryFlightTracing implements FlightTracing {
     /** The wait spans of the callers that joined; only touched on the verticle's event loop. */
     private final List<Span> waits = new ArrayList<>();
 
-    Execution(Span span, Context context, String[] tags, ContextInternal leader) {
+    TracedExecution(Span span, Context context, String[] tags, ContextInternal leader) {
       this.span = span;
       this.context = context;
       this.tags = tags;
