@@ -21,7 +21,7 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}, {@code clusterRequestTimeout}.
+ * {@code clustered}, {@code metricsRegistryName}, {@code traceKeys}, {@code clusterRequestTimeout}.
  *
  * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
  * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
@@ -60,6 +60,8 @@ public class SingleFlightOptions {
   public static final boolean DEFAULT_CLUSTERED = false;
   /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
+  /** By default spans record a hash of each key, not the key: {@value}. */
+  public static final boolean DEFAULT_TRACE_KEYS = false;
   /** The default bound of each clustered exchange with a key's owner, in milliseconds: {@value}. */
   public static final long DEFAULT_CLUSTER_REQUEST_TIMEOUT = 10_000;
   /** The smallest {@code clusterRequestTimeout} accepted, in milliseconds: {@value}; nodes renew and ask again at fractions of it. */
@@ -77,6 +79,7 @@ public class SingleFlightOptions {
   private int workerPoolSize;
   private boolean clustered;
   private String metricsRegistryName;
+  private boolean traceKeys;
   private long clusterRequestTimeout;
 
   /** Options with every field at its default. */
@@ -93,6 +96,7 @@ public class SingleFlightOptions {
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
     metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
+    traceKeys = DEFAULT_TRACE_KEYS;
     clusterRequestTimeout = DEFAULT_CLUSTER_REQUEST_TIMEOUT;
   }
 
@@ -114,6 +118,7 @@ public class SingleFlightOptions {
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
     metricsRegistryName = other.metricsRegistryName;
+    traceKeys = other.traceKeys;
     clusterRequestTimeout = other.clusterRequestTimeout;
   }
 
@@ -149,6 +154,7 @@ public class SingleFlightOptions {
     wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
+    typed(json, "traceKeys", Boolean.class);
     wholeNumber(json, "clusterRequestTimeout", MIN_CLUSTER_REQUEST_TIMEOUT, MAX_TIMEOUT_LIMIT);
     return json;
   }
@@ -478,6 +484,26 @@ public class SingleFlightOptions {
     return this;
   }
 
+  /** @return whether spans record each flight's key; default {@value #DEFAULT_TRACE_KEYS} */
+  public boolean isTraceKeys() {
+    return traceKeys;
+  }
+
+  /**
+   * Decides what the verticle's spans say of a key, when the Vert.x instance traces with OpenTelemetry
+   * (see the README's Tracing section). Keys may be sensitive ({@code session:<token>}): by default a
+   * span records only {@code singleflight.key.hash}, the first 16 hexadecimal digits of the SHA-256 of
+   * the key's UTF-8 bytes, the same on every node and in every run. With {@code true} it also records
+   * the key itself, as {@code singleflight.key}. Without a tracer the option changes nothing.
+   *
+   * @param traceKeys whether spans record the key itself; default {@value #DEFAULT_TRACE_KEYS}
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setTraceKeys(boolean traceKeys) {
+    this.traceKeys = traceKeys;
+    return this;
+  }
+
   /**
    * @return how long a clustered node waits for any one answer of a key's owner, in milliseconds;
    * default {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
@@ -491,7 +517,7 @@ public class SingleFlightOptions {
    * leader. A node waiting on a flight at the owner asks again every half of it; when the owner does
    * not answer within it (frozen, cut off), the flight's callers on that node fail with a
    * {@link java.util.concurrent.TimeoutException} naming the owner (a leader keeps running and its own
-   * callers still get its value). The leader of a flight tells the owner it still runs every half of
+   * callers still get its value). The leader of a flight tells the owner it still runs every third of
    * it; an owner that did not hear from a leader for this long takes the leader as lost and hands the
    * flight to a waiting node, which runs its function again. Used only with {@link #setClustered(boolean)}.
    *

@@ -281,7 +281,7 @@ final class ClusterOwner {
     result.reply(null);
   }
 
-  /** @return the outcome headers of a result, which the followers get */
+  /** @return the outcome headers of a result, which the followers get: the outcome, and the leader's trace */
   private static MultiMap outcome(Message<Object> result) {
     MultiMap outcome = MultiMap.caseInsensitiveMultiMap().set(OUTCOME, result.headers().get(OUTCOME));
     if (result.headers().contains(FAILURE_CLASS)) {
@@ -289,6 +289,9 @@ final class ClusterOwner {
     }
     if (result.headers().contains(FAILURE_MESSAGE)) {
       outcome.set(FAILURE_MESSAGE, result.headers().get(FAILURE_MESSAGE));
+    }
+    if (result.headers().contains(ClusterProtocol.TRACE)) {
+      outcome.set(ClusterProtocol.TRACE, result.headers().get(ClusterProtocol.TRACE));
     }
     return outcome;
   }

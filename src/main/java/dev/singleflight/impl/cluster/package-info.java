@@ -34,7 +34,9 @@
  *   just adopted) the flight with this leader; {@code lost}: another node leads it, or it ended</td></tr>
  *   <tr><td>{@code result}</td><td>the leader, to the owner</td><td>flight id, lead token,
  *   {@code singleflight-outcome} ({@code success} or {@code failure}), for a failure
- *   {@code singleflight-failure-class} and {@code singleflight-failure-message}</td><td>the result, or
+ *   {@code singleflight-failure-class} and {@code singleflight-failure-message}; when the leader node
+ *   traces, {@code singleflight-trace} (the W3C {@code traceparent} of its execution span, which the
+ *   owner's answers carry on)</td><td>the result, or
  *   none for a failure</td><td>empty; the owner then answers every follower and frees the key; 403
  *   from a node that does not lead the flight, 409 for a flight the owner does not hold</td></tr>
  *   <tr><td>{@code give-up}</td><td>the leader, when its flight ends without its outcome
