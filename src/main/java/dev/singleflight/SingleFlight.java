@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -118,4 +119,39 @@ public interface SingleFlight {
    * @throws NullPointerException when {@code key} is {@code null}
    */
   Future<Void> forget(String key);
+
+  /**
+   * Like {@link #flight(String, Callable, Duration)}, but tells the caller, besides the value, whether
+   * it was shared with other callers and whether this call led the flight ({@link FlightResult}).
+   * Blocking and asynchronous calls, with or without a result, share one flight for a key.
+   *
+   * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
+   *                no limit
+   * @return the flight's value and how this call took part, or the flight's failure
+   * @throws NullPointerException when {@code key} or {@code fn} is {@code null}
+   * @throws IllegalArgumentException when {@code timeout} is zero or negative
+   */
+  <T> Future<FlightResult<T>> flightResult(String key, Callable<T> fn, Duration timeout);
+
+  /**
+   * Like {@link #flightAsync(String, Supplier, Duration)}, but tells the caller, besides the value,
+   * whether it was shared with other callers and whether this call led the flight ({@link FlightResult}).
+   *
+   * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
+   *                no limit
+   * @return the flight's value and how this call took part, or the flight's failure
+   * @throws NullPointerException when {@code key} or {@code fn} is {@code null}
+   * @throws IllegalArgumentException when {@code timeout} is zero or negative
+   */
+  <T> Future<FlightResult<T>> flightAsyncResult(String key, Supplier<Future<T>> fn, Duration timeout);
+
+  /**
+   * The keys in flight now, for operators who need to see what is stuck: over every instance of the
+   * verticle's deployment (clustered: on this node). A forgotten flight is no longer in flight, even
+   * while its function still runs for the callers it had.
+   *
+   * @return a Future of the keys, a set of its own; failed like a call when no verticle is deployed
+   * at the address ({@link io.vertx.core.eventbus.ReplyException}) or it was undeployed
+   */
+  Future<Set<String>> inFlight();
 }

@@ -7,6 +7,7 @@ import io.vertx.core.Promise;
 import io.netty.channel.EventLoop;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.shareddata.Shareable;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -25,6 +26,11 @@ import java.util.concurrent.TimeUnit;
  * one per caller, and dropped when their timeout elapses: a caller that left costs nothing once
  * answered, the flight holds exactly the callers still waiting, and {@code maxWaiters} bounds memory,
  * not only a count. Once the flight ends it holds no caller.
+ *
+ * <p>The first caller is the flight's leader. With {@code copyResults}, every caller but the leader
+ * gets its own copy of a {@link Shareable} result (made here, on the event loop); a
+ * {@link ResultWaiter} also hears whether the outcome was shared (more than one caller served) and
+ * whether it led.
  */
 public final class Flight {
 
@@ -46,6 +52,12 @@ public final class Flight {
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
   private boolean done;
+  /** The caller that started the flight, told apart when results are copied or reported; {@code null} once the flight followed another node. */
+  private Promise<Object> leader;
+  /** Whether the outcome came from another node's execution, which that node's callers got too. */
+  private boolean followed;
+  /** Whether more than one caller got the outcome: set when the flight ends, before any caller hears of it. */
+  private boolean shared;
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
   private record TimedWaiter(Promise<Object> promise, long deadline) {
@@ -64,6 +76,9 @@ public final class Flight {
    *              is the earliest deadline, the flight's timer is set for it
    */
   void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
+    if (waiting == 0 && leader == null) {
+      leader = waiter;
+    }
     waiting++;
     if (!timed) {
       waiters.add(waiter);
@@ -88,6 +103,15 @@ public final class Flight {
   }
 
   /**
+   * The flight's outcome comes from another node's execution (clustered): its callers here share it
+   * with that node's callers, and none of them led.
+   */
+  public void followed() {
+    followed = true;
+    leader = null;
+  }
+
+  /**
    * Ends the flight: completes every caller still waiting with {@code outcome}, stops its timers.
    * Later calls do nothing.
    */
@@ -107,6 +131,7 @@ public final class Flight {
       }
       deadlines.clear();
     }
+    shared = followed || served.size() > 1;
     fanOut(served, outcome);
     waiters.clear();
   }
@@ -116,7 +141,7 @@ public final class Flight {
    * are served with one task per event loop, entering each of their contexts once, not one task per
    * waiter: a herd of 10 000 callers of two verticles costs two tasks.
    */
-  private static void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome) {
+  private void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome) {
     if (waiters.size() == 1) {
       settle(waiters.get(0), outcome);
       return;
@@ -165,10 +190,10 @@ public final class Flight {
    * Completes one waiter. A handler of the waiter that throws (one that replies to a JSON requester
    * runs right here) is reported to the current context, and the other waiters are still served.
    */
-  private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
+  private void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
     try {
       if (outcome.succeeded()) {
-        waiter.tryComplete(outcome.result());
+        deliver(waiter, outcome.result());
       } else {
         waiter.tryFail(outcome.cause());
       }
@@ -177,6 +202,28 @@ public final class Flight {
       if (current != null) {
         current.reportException(t);
       }
+    }
+  }
+
+  /**
+   * Completes one waiter with {@code value}, its own copy when results are copied and it did not lead;
+   * a copy that fails fails this waiter only.
+   */
+  private void deliver(Promise<Object> waiter, Object value) {
+    boolean leads = waiter == leader;
+    Object delivered = value;
+    if (!leads && value instanceof Shareable shareable && owner.copyResults()) {
+      try {
+        delivered = shareable.copy();
+      } catch (RuntimeException cannotCopy) {
+        waiter.tryFail(cannotCopy);
+        return;
+      }
+    }
+    if (waiter instanceof ResultWaiter result) {
+      result.tryComplete(delivered, shared, leads);
+    } else {
+      waiter.tryComplete(delivered);
     }
   }
 

@@ -62,6 +62,7 @@ final class LeaderOrFollower implements Execution {
       } else if (LEADER.equals(ar.result().headers().get(ROLE))) {
         lead(flights, flight, join.owner, ar.result().headers().get(TOKEN), outcome);
       } else {
+        flight.followed();
         outcome.handle(ClusterProtocol.decode(ar.result()));
       }
     });
