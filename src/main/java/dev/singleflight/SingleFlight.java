@@ -17,6 +17,10 @@ import java.util.function.Supplier;
  * for it; every one of them gets the very same result object, or the very same {@link Throwable}
  * (checked exceptions and {@link Error}s unwrapped). Once the flight completes the key is free
  * again: nothing is cached, failures neither. Calls for different keys never wait for each other.
+ * The verticle's options change two of these: with {@code copyResults} every caller but the first
+ * gets its own copy of a mutable result, and with {@code hedgeAfter} a slow flight starts the
+ * function again and completes every caller with the first success
+ * ({@link SingleFlightOptions#setHedgeAfter(long)}).
  *
  * <p>Threading: a returned {@link Future} completes on the caller's Vert.x context when the call is
  * made on one (its {@code onComplete} handlers run there); from a non-Vert.x thread it completes on
