@@ -200,6 +200,50 @@ class SharingTest extends FlightTestBase {
     assertInstanceOf(UnsupportedOperationException.class, failureOf(follower));
   }
 
+  @Test
+  void everyCopyIsMadeOnTheVerticlesEventLoopBeforeAnyCallerIsServed() throws Exception {
+    redeploy(new SingleFlightOptions().setCopyResults(true));
+    List<String> copiedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Shareable result = new Shareable() {
+      @Override
+      public Shareable copy() {
+        copiedOn.add(Thread.currentThread().getName());
+        return this;
+      }
+    };
+    List<io.vertx.core.Context> contexts = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      // Callers on contexts of their own, on other event loops than the verticle's.
+      contexts.add(vertx.getOrCreateContext());
+    }
+    Promise<Object> run = Promise.promise();
+    java.util.concurrent.CompletableFuture<String> verticleThread = new java.util.concurrent.CompletableFuture<>();
+    List<Future<Object>> callers = new ArrayList<>();
+    java.util.concurrent.CompletableFuture<Integer> copiesWhenTheLeaderWasServed = new java.util.concurrent.CompletableFuture<>();
+    for (int i = 0; i < 8; i++) {
+      boolean leads = i == 0;
+      Promise<Future<Object>> called = Promise.promise();
+      contexts.get(i % 4).runOnContext(v -> {
+        Future<Object> caller = flights.flightAsync("k", () -> {
+          verticleThread.complete(Thread.currentThread().getName());
+          return run.future();
+        });
+        if (leads) {
+          caller.onSuccess(value -> copiesWhenTheLeaderWasServed.complete(copiedOn.size()));
+        }
+        called.complete(caller);
+      });
+      callers.add(await(called.future()));
+      barrier();
+    }
+    run.complete(result);
+    for (Future<Object> caller : callers) {
+      assertSame(result, await(caller));
+    }
+    assertEquals(7, copiesWhenTheLeaderWasServed.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals(List.of(verticleThread.get(WAIT_SECONDS, TimeUnit.SECONDS)), copiedOn.stream().distinct().toList());
+  }
+
   /** @return the values that three callers of one flight, the leader first, got when the function returned {@code value} */
   List<Object> valuesOfThreeCallers(Object value) throws Exception {
     Gate<Object> gate = new Gate<>(value);

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * not only a count. Once the flight ends it holds no caller.
  *
  * <p>The first caller is the flight's leader. With {@code copyResults}, every caller but the leader
- * gets its own copy of a {@link Shareable} result (made here, on the event loop); a
+ * gets its own copy of a {@link Shareable} result, all made here, on the verticle's event loop, before
+ * any caller is served (callers on other event loops could otherwise copy what the leader changes); a
  * {@link ResultWaiter} also hears whether the outcome was shared (more than one caller served) and
  * whether it led.
  */
@@ -58,6 +59,12 @@ public final class Flight {
   private boolean followed;
   /** Whether more than one caller got the outcome: set when the flight ends, before any caller hears of it. */
   private boolean shared;
+  /** With copyResults, each follower's copy of the result (or a {@link CopyFailure}), made before any caller is served; else {@code null}. */
+  private Map<Promise<Object>, Object> copies;
+
+  /** A follower's copy of the result that failed: that follower fails with {@link #cause}. */
+  private record CopyFailure(RuntimeException cause) {
+  }
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
   private record TimedWaiter(Promise<Object> promise, long deadline) {
@@ -132,6 +139,9 @@ public final class Flight {
       deadlines.clear();
     }
     shared = followed || served.size() > 1;
+    if (outcome.succeeded() && outcome.result() instanceof Shareable result && owner.copyResults()) {
+      copies = copies(served, result);
+    }
     fanOut(served, outcome);
     waiters.clear();
   }
@@ -205,20 +215,28 @@ public final class Flight {
     }
   }
 
-  /**
-   * Completes one waiter with {@code value}, its own copy when results are copied and it did not lead;
-   * a copy that fails fails this waiter only.
-   */
+  /** @return a copy of {@code result} for every waiter but the leader, or the failure of its copy */
+  private Map<Promise<Object>, Object> copies(List<Promise<Object>> waiters, Shareable result) {
+    Map<Promise<Object>, Object> made = new IdentityHashMap<>(waiters.size() * 2);
+    for (Promise<Object> waiter : waiters) {
+      if (waiter != leader) {
+        try {
+          made.put(waiter, result.copy());
+        } catch (RuntimeException cannotCopy) {
+          made.put(waiter, new CopyFailure(cannotCopy));
+        }
+      }
+    }
+    return made;
+  }
+
+  /** Completes one waiter with {@code value}, or with its own copy of it; a copy that failed fails this waiter only. */
   private void deliver(Promise<Object> waiter, Object value) {
     boolean leads = waiter == leader;
-    Object delivered = value;
-    if (!leads && value instanceof Shareable shareable && owner.copyResults()) {
-      try {
-        delivered = shareable.copy();
-      } catch (RuntimeException cannotCopy) {
-        waiter.tryFail(cannotCopy);
-        return;
-      }
+    Object delivered = copies == null || leads ? value : copies.get(waiter);
+    if (delivered instanceof CopyFailure failure) {
+      waiter.tryFail(failure.cause);
+      return;
     }
     if (waiter instanceof ResultWaiter result) {
       result.tryComplete(delivered, shared, leads);
