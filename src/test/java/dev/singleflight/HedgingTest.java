@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -241,6 +242,35 @@ class HedgingTest extends FlightTestBase {
     awaitLatch(bothRunning);
     assertInstanceOf(TimeoutException.class, failureOf(caller));
     awaitLatch(interrupted);
+  }
+
+  @Test
+  void aLoserStillRunningKeepsNoCallerOfItsFlight() throws Exception {
+    redeploy(hedged());
+    Runs runs = new Runs();
+    List<WeakReference<Future<String>>> served = new ArrayList<>();
+    List<Future<String>> callers = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Future<String> caller = flights.flightAsync("k", runs);
+      served.add(new WeakReference<>(caller));
+      callers.add(caller);
+    }
+    Promise<String> loser = runs.next();
+    runs.next().complete("hedge");
+    for (Future<String> caller : callers) {
+      assertEquals("hedge", await(caller));
+    }
+    callers.clear();
+    int kept = 0;
+    for (int attempt = 0; attempt < 20; attempt++) {
+      System.gc();
+      kept = (int) served.stream().filter(ref -> ref.get() != null).count();
+      if (kept == 0) {
+        break;
+      }
+    }
+    assertEquals(0, kept, "callers served are still referenced while the loser runs");
+    loser.complete("late");
   }
 
   @Test

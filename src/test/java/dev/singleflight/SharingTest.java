@@ -1,8 +1,10 @@
 package dev.singleflight;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
@@ -12,6 +14,8 @@ import org.junit.jupiter.api.Timeout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -119,7 +123,7 @@ class SharingTest extends FlightTestBase {
   @Test
   void aResultCallWithoutAVerticleFailsWithNoHandlers() throws Exception {
     Throwable failure = failureOf(SingleFlight.createProxy(vertx, "nowhere").flightResult("k", () -> "v", null));
-    assertInstanceOf(io.vertx.core.eventbus.ReplyException.class, failure);
+    assertInstanceOf(ReplyException.class, failure);
   }
 
   // copyResults
@@ -203,7 +207,7 @@ class SharingTest extends FlightTestBase {
   @Test
   void everyCopyIsMadeOnTheVerticlesEventLoopBeforeAnyCallerIsServed() throws Exception {
     redeploy(new SingleFlightOptions().setCopyResults(true));
-    List<String> copiedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> copiedOn = new CopyOnWriteArrayList<>();
     Shareable result = new Shareable() {
       @Override
       public Shareable copy() {
@@ -211,15 +215,15 @@ class SharingTest extends FlightTestBase {
         return this;
       }
     };
-    List<io.vertx.core.Context> contexts = new ArrayList<>();
+    List<Context> contexts = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       // Callers on contexts of their own, on other event loops than the verticle's.
       contexts.add(vertx.getOrCreateContext());
     }
     Promise<Object> run = Promise.promise();
-    java.util.concurrent.CompletableFuture<String> verticleThread = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<String> verticleThread = new CompletableFuture<>();
     List<Future<Object>> callers = new ArrayList<>();
-    java.util.concurrent.CompletableFuture<Integer> copiesWhenTheLeaderWasServed = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<Integer> copiesWhenTheLeaderWasServed = new CompletableFuture<>();
     for (int i = 0; i < 8; i++) {
       boolean leads = i == 0;
       Promise<Future<Object>> called = Promise.promise();

@@ -53,17 +53,29 @@ public final class Flight {
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
   private boolean done;
-  /** The caller that started the flight, told apart when results are copied or reported; {@code null} once the flight followed another node. */
+  /**
+   * The caller that started the flight, told apart when results are copied or reported; {@code null}
+   * once it left, once the flight followed another node, and once the flight ended (a caller that left
+   * costs nothing, even while the execution still runs).
+   */
   private Promise<Object> leader;
+  /** Whether a caller joined: the first one leads. */
+  private boolean joined;
   /** Whether the outcome came from another node's execution, which that node's callers got too. */
   private boolean followed;
-  /** Whether more than one caller got the outcome: set when the flight ends, before any caller hears of it. */
-  private boolean shared;
-  /** With copyResults, each follower's copy of the result (or a {@link CopyFailure}), made before any caller is served; else {@code null}. */
-  private Map<Promise<Object>, Object> copies;
 
   /** A follower's copy of the result that failed: that follower fails with {@link #cause}. */
   private record CopyFailure(RuntimeException cause) {
+  }
+
+  /**
+   * What the callers of an ended flight get besides its outcome, decided before any of them is served.
+   *
+   * @param leader the caller that started the flight, or {@code null}
+   * @param shared whether more than one caller got the outcome
+   * @param copies with copyResults, each follower's copy of the result (or a {@link CopyFailure}); else {@code null}
+   */
+  private record Delivery(Promise<Object> leader, boolean shared, Map<Promise<Object>, Object> copies) {
   }
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
@@ -83,7 +95,8 @@ public final class Flight {
    *              is the earliest deadline, the flight's timer is set for it
    */
   void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
-    if (waiting == 0 && leader == null) {
+    if (!joined) {
+      joined = true;
       leader = waiter;
     }
     waiting++;
@@ -138,11 +151,13 @@ public final class Flight {
       }
       deadlines.clear();
     }
-    shared = followed || served.size() > 1;
+    Map<Promise<Object>, Object> copies = null;
     if (outcome.succeeded() && outcome.result() instanceof Shareable result && owner.copyResults()) {
       copies = copies(served, result);
     }
-    fanOut(served, outcome);
+    Delivery delivery = new Delivery(leader, followed || served.size() > 1, copies);
+    leader = null;
+    fanOut(served, outcome, delivery);
     waiters.clear();
   }
 
@@ -151,9 +166,9 @@ public final class Flight {
    * are served with one task per event loop, entering each of their contexts once, not one task per
    * waiter: a herd of 10 000 callers of two verticles costs two tasks.
    */
-  private void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome) {
+  private static void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome, Delivery delivery) {
     if (waiters.size() == 1) {
-      settle(waiters.get(0), outcome);
+      settle(waiters.get(0), outcome, delivery);
       return;
     }
     // Vert.x's internal API: a promise's context and its event loop, which no public API tells.
@@ -168,7 +183,7 @@ public final class Flight {
         continue;
       }
       if (context == null || !context.isEventLoopContext()) {
-        settle(waiter, outcome);
+        settle(waiter, outcome, delivery);
         continue;
       }
       if (byEventLoop == null) {
@@ -185,7 +200,7 @@ public final class Flight {
     byEventLoop.forEach((loop, byContext) -> {
       Runnable serve = () -> byContext.forEach((context, promises) -> context.emit(promises, onContext -> {
         for (Promise<Object> promise : onContext) {
-          settle(promise, outcome);
+          settle(promise, outcome, delivery);
         }
       }));
       if (loop.inEventLoop()) {
@@ -200,10 +215,10 @@ public final class Flight {
    * Completes one waiter. A handler of the waiter that throws (one that replies to a JSON requester
    * runs right here) is reported to the current context, and the other waiters are still served.
    */
-  private void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
+  private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome, Delivery delivery) {
     try {
       if (outcome.succeeded()) {
-        deliver(waiter, outcome.result());
+        deliver(waiter, outcome.result(), delivery);
       } else {
         waiter.tryFail(outcome.cause());
       }
@@ -231,15 +246,15 @@ public final class Flight {
   }
 
   /** Completes one waiter with {@code value}, or with its own copy of it; a copy that failed fails this waiter only. */
-  private void deliver(Promise<Object> waiter, Object value) {
-    boolean leads = waiter == leader;
-    Object delivered = copies == null || leads ? value : copies.get(waiter);
+  private static void deliver(Promise<Object> waiter, Object value, Delivery delivery) {
+    boolean leads = waiter == delivery.leader;
+    Object delivered = delivery.copies == null || leads ? value : delivery.copies.get(waiter);
     if (delivered instanceof CopyFailure failure) {
       waiter.tryFail(failure.cause);
       return;
     }
     if (waiter instanceof ResultWaiter result) {
-      result.tryComplete(delivered, shared, leads);
+      result.tryComplete(delivered, delivery.shared, leads);
     } else {
       waiter.tryComplete(delivered);
     }
@@ -248,6 +263,7 @@ public final class Flight {
   /** Ends a flight that nobody waits for any more: interrupts its blocking function, if any. */
   void cancel() {
     done = true;
+    leader = null;
     cancelTimers();
     waiters.clear();
     if (deadlines != null) {
@@ -288,6 +304,9 @@ public final class Flight {
     TimedWaiter next;
     while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
       deadlines.poll();
+      if (next.promise == leader) {
+        leader = null;
+      }
       if (!next.promise.future().isComplete()) {
         waiting--;
         owner.waiterLeft(this);

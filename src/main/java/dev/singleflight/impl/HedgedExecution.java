@@ -22,7 +22,8 @@ import java.util.List;
  */
 final class HedgedExecution implements Execution {
 
-  private final Execution execution;
+  /** Dropped once the outcome is decided: a proxy call holds its caller, whom a loser still running must not keep. */
+  private Execution execution;
   private final long hedgeAfter;
   private final int maxHedges;
   // Made when started: a decorator that only joins a running flight costs two references.
@@ -121,6 +122,7 @@ final class HedgedExecution implements Execution {
   /** Decides the flight's outcome: the execution {@code winner} succeeded, or none did (-1). */
   private void settle(int winner, AsyncResult<Object> result) {
     settled = true;
+    execution = null;
     cancelTimer();
     count(winner);
     recount();
@@ -130,6 +132,7 @@ final class HedgedExecution implements Execution {
   /** The flight ended otherwise (timed out, cancelled, closed): the hedges started lost. */
   private void abandon() {
     settled = true;
+    execution = null;
     cancelTimer();
     count(-1);
     recount();
