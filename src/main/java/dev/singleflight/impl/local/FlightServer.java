@@ -5,6 +5,7 @@ import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -38,6 +39,8 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  /** The flight map's spans, or {@code null} when it is not traced. */
+  private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
@@ -89,6 +92,7 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
+    tracing = flights.tracing();
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
@@ -141,7 +145,7 @@ public final class FlightServer {
    */
   void submit(ProxyCall call) {
     try {
-      context.runOnContext(v -> serve(call));
+      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
     } catch (RuntimeException closed) {
       call.promise().tryFail(flights.stopped());
     }
@@ -176,6 +180,48 @@ public final class FlightServer {
     } else {
       cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call);
     }
+  }
+
+  /**
+   * Asks each instance of the verticle deployed at {@code address} in {@code vertx} for its running
+   * flights, on its event loop; thread-safe. An instance whose event loop is blocked answers late.
+   *
+   * @return the flights running in all the instances, and the start of the oldest; failed with an
+   * {@link IllegalStateException} when no verticle is deployed at {@code address}, or it is stopping
+   */
+  public static Future<FlightMap.Running> running(Vertx vertx, String address) {
+    InstanceGroup group = InstanceGroup.published(vertx, address);
+    if (group == null || !group.isOpen()) {
+      return Future.failedFuture(new IllegalStateException("no SingleFlightVerticle is deployed at '" + address + "'"));
+    }
+    List<Future<FlightMap.Running>> each = new ArrayList<>();
+    for (FlightServer instance : group.instances()) {
+      Promise<FlightMap.Running> running = Promise.promise();
+      try {
+        instance.context.runOnContext(v -> {
+          if (instance.flights.isClosed()) {
+            running.fail(new IllegalStateException("the SingleFlightVerticle at '" + address + "' is stopping"));
+          } else {
+            running.complete(instance.flights.running());
+          }
+        });
+      } catch (RuntimeException closed) {
+        running.fail(closed);
+      }
+      each.add(running.future());
+    }
+    return Future.all(each).map(all -> {
+      int count = 0;
+      long oldest = 0;
+      for (int i = 0; i < all.size(); i++) {
+        FlightMap.Running instance = all.resultAt(i);
+        if (instance.count() > 0 && (count == 0 || instance.oldestStartNanos() - oldest < 0)) {
+          oldest = instance.oldestStartNanos();
+        }
+        count += instance.count();
+      }
+      return new FlightMap.Running(count, oldest);
+    });
   }
 
   private Future<Void> listen(String address, Handler<Message<Object>> handler) {
@@ -218,7 +264,7 @@ public final class FlightServer {
     } else if (owner == this) {
       handleJson(message);
     } else {
-      owner.context.runOnContext(v -> owner.handleJson(message));
+      (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));
     }
   }
 }

@@ -124,6 +124,15 @@ public final class InstanceGroup implements Shareable {
     registry(vertx).removeIfPresent(address, this);
   }
 
+  /** @return the instances, each once registered */
+  List<FlightServer> instances() {
+    List<FlightServer> all = new ArrayList<>(instances.length());
+    for (int i = 0; i < instances.length(); i++) {
+      all.add(instances.get(i));
+    }
+    return all;
+  }
+
   /** @return the instance that owns {@code key} */
   FlightServer ownerOf(String key) {
     int size = instances.length();
