@@ -34,6 +34,8 @@ import java.util.function.Supplier;
  *   maxWaiters was reached;</li>
  *   <li>{@link IllegalArgumentException}: the key is longer than the verticle's maxKeyLength;</li>
  *   <li>{@link RemoteFlightException}: clustered, the function ran on another node and failed;</li>
+ *   <li>what a result's {@link io.vertx.core.shareddata.Shareable#copy()} threw: the verticle's
+ *   {@code copyResults} is on and this caller's copy failed;</li>
  *   <li>{@link IllegalStateException}: the verticle was undeployed while the caller waited;</li>
  *   <li>{@link io.vertx.core.eventbus.ReplyException} with
  *   {@link io.vertx.core.eventbus.ReplyFailure#NO_HANDLERS}: no verticle is deployed at the
