@@ -106,6 +106,7 @@ final class LeaderOrFollower implements Execution {
         id = answer.get(FLIGHT);
         join(flights, flight);
       } else if (FOLLOWER.equals(role) && ClusterProtocol.malformedOutcome(answer) == null) {
+        flight.followed();
         if (flight.span() != null) {
           flight.span().ranOnAnotherNode(answer.get(TRACE));
         }

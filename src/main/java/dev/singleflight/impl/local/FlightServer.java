@@ -20,6 +20,7 @@ import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -151,6 +152,27 @@ public final class FlightServer {
     }
   }
 
+  /**
+   * Reads the keys in flight on this instance's event loop; thread-safe.
+   *
+   * @return a Future of the keys, failed when the instance stopped
+   */
+  Future<Set<String>> inFlight() {
+    Promise<Set<String>> keys = Promise.promise();
+    try {
+      context.runOnContext(v -> {
+        if (flights.isClosed()) {
+          keys.fail(flights.stopped());
+        } else {
+          keys.complete(flights.inFlight());
+        }
+      });
+    } catch (RuntimeException closed) {
+      keys.fail(flights.stopped());
+    }
+    return keys.future();
+  }
+
   private void serve(ProxyCall call) {
     if (cluster == null) {
       call.serve(flights);
@@ -210,18 +232,37 @@ public final class FlightServer {
   }
 
   private void handleJson(Message<Object> message) {
-    if (cluster != null) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (cluster != null) {
       cluster.handle(message);
     } else {
       jsonProtocol.handle(message);
     }
   }
 
+  /** Answers a JSON {@code inflight} request with the keys in flight on every instance of the deployment. */
+  private void answerInFlight(Message<Object> message) {
+    if (flights.isClosed()) {
+      jsonProtocol.handle(message);
+      return;
+    }
+    group.inFlight().onComplete(keys -> {
+      if (keys.succeeded()) {
+        message.reply(JsonProtocol.inFlightReply(keys.result()));
+      } else {
+        message.fail(JsonProtocol.codeOf(keys.cause()), keys.cause().getMessage());
+      }
+    });
+  }
+
   /** Serves a JSON request given to one of several instances: here if this instance owns its key. */
   private void route(Message<Object> message) {
     String key = InstanceGroup.keyOf(message.body());
     FlightServer owner = key == null ? this : group.ownerOf(key);
-    if (owner == this) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (owner == this) {
       handleJson(message);
     } else {
       (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));
