@@ -66,6 +66,8 @@ final class LeaderOrFollower implements Execution {
   /** The flight ended here without its outcome: nothing more is sent but the give-up. */
   private boolean abandoned;
   private long renewTimer = -1;
+  /** The last renewal: cancelled when the lead ends, so that no renewal reaches the owner after the report. */
+  private OwnerCalls.Call renewal;
   /** The {@code traceparent} of this node's execution span when it leads and is traced, else {@code null}. */
   private String trace;
 
@@ -147,7 +149,11 @@ final class LeaderOrFollower implements Execution {
     if (!leads) {
       return;
     }
-    owners.call(key, LEAD, null, leaderHeaders()).reply.future().onSuccess(answer -> {
+    if (renewal != null) {
+      renewal.cancel();
+    }
+    renewal = owners.call(key, LEAD, null, leaderHeaders());
+    renewal.reply.future().onSuccess(answer -> {
       if (leads && LOST.equals(answer.headers().get(ROLE))) {
         lost = true;
         stopLeading();
@@ -195,6 +201,9 @@ final class LeaderOrFollower implements Execution {
     leads = false;
     leading.remove(this);
     context.owner().cancelTimer(renewTimer);
+    if (renewal != null) {
+      renewal.cancel();
+    }
   }
 
   private MultiMap leaderHeaders() {
