@@ -21,7 +21,8 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}, {@code clusterRequestTimeout}.
+ * {@code clustered}, {@code metricsRegistryName}, {@code traceKeys}, {@code hedgeAfter}, {@code maxHedges},
+ * {@code copyResults}, {@code clusterRequestTimeout}.
  *
  * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
  * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
@@ -60,8 +61,20 @@ public class SingleFlightOptions {
   public static final boolean DEFAULT_CLUSTERED = false;
   /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
+  /** By default spans record a hash of each key, not the key: {@value}. */
+  public static final boolean DEFAULT_TRACE_KEYS = false;
+  /** By default flights are not hedged: {@value} (off). */
+  public static final long DEFAULT_HEDGE_AFTER = 0;
+  /** By default a hedged flight starts at most {@value} extra execution. */
+  public static final int DEFAULT_MAX_HEDGES = 1;
+  /** The largest {@code maxHedges} accepted: {@value}. */
+  public static final int MAX_HEDGES_LIMIT = 100;
+  /** By default every caller of a flight gets the very same result instance: {@value}. */
+  public static final boolean DEFAULT_COPY_RESULTS = false;
   /** The default bound of each clustered exchange with a key's owner, in milliseconds: {@value}. */
   public static final long DEFAULT_CLUSTER_REQUEST_TIMEOUT = 10_000;
+  /** The smallest {@code clusterRequestTimeout} accepted, in milliseconds: {@value}; nodes renew and ask again at fractions of it. */
+  public static final long MIN_CLUSTER_REQUEST_TIMEOUT = 100;
 
   private String address;
   private List<String> allowedAddresses;
@@ -75,6 +88,10 @@ public class SingleFlightOptions {
   private int workerPoolSize;
   private boolean clustered;
   private String metricsRegistryName;
+  private boolean traceKeys;
+  private long hedgeAfter;
+  private int maxHedges;
+  private boolean copyResults;
   private long clusterRequestTimeout;
 
   /** Options with every field at its default. */
@@ -91,6 +108,10 @@ public class SingleFlightOptions {
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
     metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
+    traceKeys = DEFAULT_TRACE_KEYS;
+    hedgeAfter = DEFAULT_HEDGE_AFTER;
+    maxHedges = DEFAULT_MAX_HEDGES;
+    copyResults = DEFAULT_COPY_RESULTS;
     clusterRequestTimeout = DEFAULT_CLUSTER_REQUEST_TIMEOUT;
   }
 
@@ -112,6 +133,10 @@ public class SingleFlightOptions {
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
     metricsRegistryName = other.metricsRegistryName;
+    traceKeys = other.traceKeys;
+    hedgeAfter = other.hedgeAfter;
+    maxHedges = other.maxHedges;
+    copyResults = other.copyResults;
     clusterRequestTimeout = other.clusterRequestTimeout;
   }
 
@@ -147,7 +172,11 @@ public class SingleFlightOptions {
     wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
-    wholeNumber(json, "clusterRequestTimeout", 1, MAX_TIMEOUT_LIMIT);
+    typed(json, "traceKeys", Boolean.class);
+    wholeNumber(json, "hedgeAfter", 0, Long.MAX_VALUE);
+    wholeNumber(json, "maxHedges", 1, MAX_HEDGES_LIMIT);
+    typed(json, "copyResults", Boolean.class);
+    wholeNumber(json, "clusterRequestTimeout", MIN_CLUSTER_REQUEST_TIMEOUT, MAX_TIMEOUT_LIMIT);
     return json;
   }
 
@@ -476,6 +505,97 @@ public class SingleFlightOptions {
     return this;
   }
 
+  /** @return whether spans record each flight's key; default {@value #DEFAULT_TRACE_KEYS} */
+  public boolean isTraceKeys() {
+    return traceKeys;
+  }
+
+  /**
+   * Decides what the verticle's spans say of a key, when the Vert.x instance traces with OpenTelemetry
+   * (see the README's Tracing section). Keys may be sensitive ({@code session:<token>}): by default a
+   * span records only {@code singleflight.key.hash}, the first 16 hexadecimal digits of the SHA-256 of
+   * the key's UTF-8 bytes, the same on every node and in every run. With {@code true} it also records
+   * the key itself, as {@code singleflight.key}. Without a tracer the option changes nothing.
+   *
+   * @param traceKeys whether spans record the key itself; default {@value #DEFAULT_TRACE_KEYS}
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setTraceKeys(boolean traceKeys) {
+    this.traceKeys = traceKeys;
+    return this;
+  }
+
+  /** @return how long a flight runs before it is hedged, in milliseconds; 0 (the default) is never */
+  public long getHedgeAfter() {
+    return hedgeAfter;
+  }
+
+  /**
+   * Hedges slow flights: when a flight has run {@code hedgeAfter} milliseconds without an outcome,
+   * another execution of the same function starts (for a JSON-protocol flight, another downstream
+   * request), and again every {@code hedgeAfter} until {@link #getMaxHedges()} extra executions have
+   * started. The first execution to succeed completes every caller and the others' outcomes are
+   * dropped; the flight fails only once every execution started has failed, with the last failure.
+   * An execution that failed before a hedge started is not retried: the flight fails at once.
+   * Clustered, the node that leads a proxy flight hedges it, and the owner of a JSON flight's key.
+   * Each hedge is one more execution for {@link #getMaxInFlight()}. With {@link #isCancelAbandoned()},
+   * the blocking executions still running when another succeeded are interrupted.
+   *
+   * @param hedgeAfter milliseconds, 0 (the default) for no hedging
+   * @return this, for chaining
+   * @throws IllegalArgumentException when negative
+   */
+  public SingleFlightOptions setHedgeAfter(long hedgeAfter) {
+    this.hedgeAfter = notNegative("hedgeAfter", hedgeAfter);
+    return this;
+  }
+
+  /** @return the most extra executions a hedged flight starts; default {@value #DEFAULT_MAX_HEDGES} */
+  public int getMaxHedges() {
+    return maxHedges;
+  }
+
+  /**
+   * Limits the extra executions of a hedged flight ({@link #setHedgeAfter(long)}); used only when
+   * {@code hedgeAfter} is set.
+   *
+   * @param maxHedges extra executions per flight, from 1 to {@value #MAX_HEDGES_LIMIT}; default
+   *                  {@value #DEFAULT_MAX_HEDGES}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when out of that range
+   */
+  public SingleFlightOptions setMaxHedges(int maxHedges) {
+    if (maxHedges < 1 || maxHedges > MAX_HEDGES_LIMIT) {
+      throw new IllegalArgumentException("maxHedges must be from 1 to " + MAX_HEDGES_LIMIT + ", was " + maxHedges);
+    }
+    this.maxHedges = maxHedges;
+    return this;
+  }
+
+  /**
+   * @return whether the callers of a flight but its leader get their own copy of a mutable result;
+   * default {@value #DEFAULT_COPY_RESULTS}
+   */
+  public boolean isCopyResults() {
+    return copyResults;
+  }
+
+  /**
+   * When {@code true}, every caller of a flight but the one that started it gets its own copy of a
+   * {@link io.vertx.core.json.JsonObject}, {@link io.vertx.core.json.JsonArray} or
+   * {@link io.vertx.core.buffer.Buffer} result, and of any {@link io.vertx.core.shareddata.Shareable}
+   * through its {@code copy()}; other results are shared as they are. The copies are made on the
+   * verticle's event loop, one per caller: see the README ("What callers share") for the cost.
+   * When {@code false} (the default) every caller gets the very same instance.
+   *
+   * @param copyResults whether to copy mutable results for the callers that did not start the flight
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setCopyResults(boolean copyResults) {
+    this.copyResults = copyResults;
+    return this;
+  }
+
   /**
    * @return how long a clustered node waits for any one answer of a key's owner, in milliseconds;
    * default {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
@@ -489,19 +609,19 @@ public class SingleFlightOptions {
    * leader. A node waiting on a flight at the owner asks again every half of it; when the owner does
    * not answer within it (frozen, cut off), the flight's callers on that node fail with a
    * {@link java.util.concurrent.TimeoutException} naming the owner (a leader keeps running and its own
-   * callers still get its value). The leader of a flight tells the owner it still runs every half of
+   * callers still get its value). The leader of a flight tells the owner it still runs every third of
    * it; an owner that did not hear from a leader for this long takes the leader as lost and hands the
    * flight to a waiting node, which runs its function again. Used only with {@link #setClustered(boolean)}.
    *
-   * @param clusterRequestTimeout milliseconds, from 1 to {@value #MAX_TIMEOUT_LIMIT}; default
+   * @param clusterRequestTimeout milliseconds, from {@value #MIN_CLUSTER_REQUEST_TIMEOUT} to {@value #MAX_TIMEOUT_LIMIT}; default
    * {@value #DEFAULT_CLUSTER_REQUEST_TIMEOUT}
    * @return this, for chaining
    * @throws IllegalArgumentException when out of that range
    */
   public SingleFlightOptions setClusterRequestTimeout(long clusterRequestTimeout) {
-    if (clusterRequestTimeout < 1 || clusterRequestTimeout > MAX_TIMEOUT_LIMIT) {
-      throw new IllegalArgumentException("clusterRequestTimeout must be from 1 to " + MAX_TIMEOUT_LIMIT + " ms, was "
-        + clusterRequestTimeout);
+    if (clusterRequestTimeout < MIN_CLUSTER_REQUEST_TIMEOUT || clusterRequestTimeout > MAX_TIMEOUT_LIMIT) {
+      throw new IllegalArgumentException("clusterRequestTimeout must be from " + MIN_CLUSTER_REQUEST_TIMEOUT + " to "
+        + MAX_TIMEOUT_LIMIT + " ms, was " + clusterRequestTimeout);
     }
     this.clusterRequestTimeout = clusterRequestTimeout;
     return this;

@@ -106,7 +106,8 @@ class AdversarialTest extends FlightTestBase {
   @Test
   void aJsonFlightUnderTheVerticlesAddressIs403EvenWhenAllowedAddressesMatchesIt() throws Exception {
     redeploy(new SingleFlightOptions().setAllowedAddresses(List.of(".*")));
-    for (String internal : List.of(ADDRESS, ADDRESS + ".instance-0", ADDRESS + ".node.abc", ADDRESS + ".anything")) {
+    for (String internal : List.of(ADDRESS, ADDRESS + ".instance-0", ADDRESS + ".node.abc", ADDRESS + ".anything",
+      "__singleflight.internal." + ADDRESS + ".node.abc", "__singleflight.internal.other.flight.node.abc")) {
       assertFailure(403, internal, failureOf(json(flightTo("x", internal))));
     }
   }

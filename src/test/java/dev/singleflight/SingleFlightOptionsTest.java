@@ -37,6 +37,9 @@ class SingleFlightOptionsTest {
     assertEquals(20, defaults.getWorkerPoolSize());
     assertFalse(defaults.isClustered());
     assertEquals(10_000, defaults.getClusterRequestTimeout());
+    assertEquals(0, defaults.getHedgeAfter());
+    assertEquals(1, defaults.getMaxHedges());
+    assertFalse(defaults.isCopyResults());
     assertEquals(SingleFlightOptions.DEFAULT_ADDRESS, new SingleFlightOptions(new JsonObject()).getAddress());
   }
 
@@ -63,7 +66,10 @@ class SingleFlightOptionsTest {
       .setWorkerPoolName("lookups")
       .setWorkerPoolSize(8)
       .setClustered(true)
-      .setClusterRequestTimeout(2_500);
+      .setClusterRequestTimeout(2_500)
+      .setHedgeAfter(50)
+      .setMaxHedges(2)
+      .setCopyResults(true);
     SingleFlightOptions read = new SingleFlightOptions(options.toJson());
     assertEquals(options.toJson(), read.toJson());
     assertEquals("users.flight", read.getAddress());
@@ -79,6 +85,9 @@ class SingleFlightOptionsTest {
     assertEquals(8, read.getWorkerPoolSize());
     assertTrue(read.isClustered());
     assertEquals(2_500, read.getClusterRequestTimeout());
+    assertEquals(50, read.getHedgeAfter());
+    assertEquals(2, read.getMaxHedges());
+    assertTrue(read.isCopyResults());
     assertEquals(options.toJson(), new SingleFlightOptions(options).toJson());
   }
 
@@ -100,8 +109,11 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolName(""));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(0));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
-    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(99));
     assertThrows(IllegalArgumentException.class, () -> options.setClusterRequestTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
+    assertThrows(IllegalArgumentException.class, () -> options.setHedgeAfter(-1));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxHedges(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxHedges(SingleFlightOptions.MAX_HEDGES_LIMIT + 1));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("cancelAbandoned", "yes")));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("maxWaiters", "many")));
   }
@@ -133,14 +145,21 @@ class SingleFlightOptionsTest {
     "maxTimeout | 0",
     "maxTimeout | 2147483648",
     "maxTimeout | \"30000\"",
-    "clusterRequestTimeout | 0",
+    "clusterRequestTimeout | 99",
     "clusterRequestTimeout | 9223372036854775807",
     "clusterRequestTimeout | 1e19",
     "clusterRequestTimeout | 2.5",
     "cancelAbandoned | 1",
     "clustered | \"true\"",
     "address | 7",
-    "workerPoolName | []"})
+    "workerPoolName | []",
+    "hedgeAfter | -1",
+    "hedgeAfter | 0.5",
+    "hedgeAfter | 9223372036854775808",
+    "maxHedges | 0",
+    "maxHedges | 101",
+    "maxHedges | 4294967297",
+    "copyResults | \"yes\""})
   void aValueOutOfRangeOrOfTheWrongTypeFailsNamingTheFieldAndTheValue(String field, String value) {
     JsonObject json = new JsonObject("{\"" + field + "\":" + value + "}");
     IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json));
@@ -156,7 +175,10 @@ class SingleFlightOptionsTest {
     "maxWaiters | 1e3 | 1000",
     "maxFlightTime | 9223372036854775807 | 9223372036854775807",
     "maxTimeout | 2147483647 | 2147483647",
-    "clusterRequestTimeout | 2147483647 | 2147483647"})
+    "clusterRequestTimeout | 2147483647 | 2147483647",
+    "clusterRequestTimeout | 100 | 100",
+    "hedgeAfter | 9223372036854775807 | 9223372036854775807",
+    "maxHedges | 100 | 100"})
   void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
     JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
     assertEquals(expected, ((Number) read.getValue(field)).longValue());
@@ -169,7 +191,7 @@ class SingleFlightOptionsTest {
   @Test
   void everyFieldOfTheJsonIsCheckedBeforeTheConverterReadsIt() {
     JsonObject every = new SingleFlightOptions().setWorkerPoolName("pool").toJson();
-    assertEquals(13, every.size(), every.encode());
+    assertEquals(17, every.size(), every.encode());
     for (String field : every.fieldNames()) {
       JsonObject json = new JsonObject().put(field, new JsonObject().put("not", "an option value"));
       IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json), field);
@@ -213,5 +235,18 @@ class SingleFlightOptionsTest {
     } finally {
       FlightTestBase.await(vertx.close());
     }
+  }
+
+  @Test
+  void traceKeysIsOffByDefaultRoundTripsAndMustBeABoolean() {
+    assertFalse(new SingleFlightOptions().isTraceKeys());
+    assertFalse(SingleFlightOptions.DEFAULT_TRACE_KEYS);
+    SingleFlightOptions on = new SingleFlightOptions().setTraceKeys(true);
+    assertEquals(true, on.toJson().getValue("traceKeys"));
+    assertTrue(new SingleFlightOptions(on.toJson()).isTraceKeys());
+    assertTrue(new SingleFlightOptions(on).isTraceKeys());
+    IllegalArgumentException failure = assertThrows(IllegalArgumentException.class,
+      () -> new SingleFlightOptions(new JsonObject().put("traceKeys", "yes")));
+    assertTrue(failure.getMessage().contains("traceKeys") && failure.getMessage().contains("yes"), failure.getMessage());
   }
 }

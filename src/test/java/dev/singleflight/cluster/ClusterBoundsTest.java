@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -150,6 +151,34 @@ class ClusterBoundsTest {
     assertEquals("fresh", await(SingleFlight.createProxy(cluster.node(1), address).flight(key, () -> "fresh")));
   }
 
+  /**
+   * With cancelAbandoned, a leader whose callers all left cancels its flight and tells the owner: the
+   * waiting node, whose callers did not leave, takes the lead and runs the key.
+   */
+  @Test
+  void aFlightTheLeaderCancelledWhenItsCallersLeftIsLedByTheWaitingNode() throws Exception {
+    String address = "cancelled-leader.flight";
+    deploy(address, o -> o.setCancelAbandoned(true));
+    String key = keyOwnedBy(2, "cancelled-leader-");
+    Promise<String> never = Promise.promise();
+    CountDownLatch started = new CountDownLatch(1);
+    Future<String> impatient = SingleFlight.createProxy(cluster.node(0), address).flightAsync(key, () -> {
+      started.countDown();
+      return never.future();
+    }, Duration.ofSeconds(1));
+    ClusterTest.awaitLatch(started);
+    List<Future<String>> followers = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      followers.add(SingleFlight.createProxy(cluster.node(1), address).flight(key, () -> "from node 1"));
+    }
+    messages.await("join", key, 2);
+    ClusterTest.failureOf(impatient);
+    for (Future<String> follower : followers) {
+      assertEquals("from node 1", await(follower));
+    }
+    assertEquals(1.0, moves(address));
+  }
+
   /** The leader's verticle undeployed mid-flight tells the owner, which hands the lead to the waiting node: one move. */
   @Test
   void aLeaderUndeployedMidFlightHandsTheLeadToTheWaitingNode() throws Exception {
@@ -168,7 +197,7 @@ class ClusterBoundsTest {
     for (int i = 0; i < 10; i++) {
       followers.add(SingleFlight.createProxy(cluster.node(1), address).flight(key, () -> "from node 1"));
     }
-    messages.await("join-again", key, 1);
+    messages.await("join", key, 2);
     try {
       await(cluster.node(0).undeploy(deployments.get(0)));
       deployments.set(0, null);

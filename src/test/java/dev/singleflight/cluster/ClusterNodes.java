@@ -5,6 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Completable;
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -15,12 +16,15 @@ import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.configuration.parsing.ParserRegistry;
 import org.infinispan.manager.DefaultCacheManager;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -81,6 +85,8 @@ public final class ClusterNodes implements AutoCloseable {
   private final boolean metrics;
   /** Each node's Vert.x HA group, HA on with a quorum of 1; {@code null}: HA off. */
   private List<String> haGroups;
+  /** The tracer factory of every node, when started with tracing; else {@code null}. */
+  private VertxTracerFactory tracer;
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
   private final List<Integer> ports = new ArrayList<>();
@@ -106,15 +112,26 @@ public final class ClusterNodes implements AutoCloseable {
 
   /** Like {@link #start(int)}, one node per group given, each with Vert.x HA on in that HA group (quorum 1). */
   public static ClusterNodes startHighlyAvailable(String... haGroups) throws Exception {
-    return start(haGroups.length, false, List.of(haGroups));
+    return start(haGroups.length, false, null, List.of(haGroups));
+  }
+
+  /** Like {@link #start(int)}, each node traced with OpenTelemetry by {@code openTelemetry} (vertx-opentelemetry). */
+  public static ClusterNodes startWithTracing(int count, OpenTelemetry openTelemetry) throws Exception {
+    return start(count, false, new OpenTelemetryTracingFactory(openTelemetry));
   }
 
   private static ClusterNodes start(int count, boolean metrics) throws Exception {
     return start(count, metrics, null);
   }
 
-  private static ClusterNodes start(int count, boolean metrics, List<String> haGroups) throws Exception {
+  private static ClusterNodes start(int count, boolean metrics, VertxTracerFactory tracer) throws Exception {
+    return start(count, metrics, tracer, null);
+  }
+
+  private static ClusterNodes start(int count, boolean metrics, VertxTracerFactory tracer, List<String> haGroups)
+    throws Exception {
     ClusterNodes cluster = new ClusterNodes(count, metrics);
+    cluster.tracer = tracer;
     cluster.haGroups = haGroups;
     MEMBERSHIP.forEach(logger -> logger.setLevel(Level.SEVERE));
     try {
@@ -144,6 +161,10 @@ public final class ClusterNodes implements AutoCloseable {
       registryNames.add(registryName);
       builder.withMetrics(new MicrometerMetricsFactory(registry));
       registries.add(registry);
+    }
+    if (tracer != null) {
+      options.setTracingOptions(new OpenTelemetryOptions());
+      builder.withTracer(tracer);
     }
     Vertx vertx = await(builder.with(options).buildClustered());
     nodes.add(vertx);

@@ -60,6 +60,7 @@ class ClusterProtocolTest {
     for (Vertx node : cluster.nodes()) {
       await(node.deployVerticle(new SingleFlightVerticle(options(SingleFlightOptions.DEFAULT_ADDRESS))));
     }
+    await(cluster.node(2).eventBus().consumer("echo.internal", message -> message.reply(message.body())).completion());
   }
 
   @AfterAll
@@ -231,6 +232,16 @@ class ClusterProtocolTest {
     }
   }
 
+  /** Issue #13, point 6: a JSON timeout at the edge of long, forwarded to an owner on another node, is answered. */
+  @ParameterizedTest
+  @ValueSource(strings = {"9223372036854775807", "1e19", "1e300"})
+  void aJsonTimeoutAtTheEdgeOfLongIsAnsweredByARemoteOwner(String timeout) throws Exception {
+    String key = keyOwnedBy(2, "edge-");
+    JsonObject request = new JsonObject("{\"key\":\"" + key + "\",\"address\":\"echo.internal\",\"body\":\"value\",\"timeout\":"
+      + timeout + "}");
+    assertEquals("value", await(cluster.node(0).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, request).map(Message::body)));
+  }
+
   /** Every message of the protocol goes to an address that a bridge rule for the public address cannot match. */
   @Test
   void internalAddressesAreOutOfReachOfABridgeRuleForThePublicAddress() throws Exception {
@@ -244,7 +255,6 @@ class ClusterProtocolTest {
     };
     cluster.nodes().forEach(node -> node.eventBus().addOutboundInterceptor(watch));
     try {
-      await(cluster.node(0).eventBus().consumer("echo.internal", message -> message.reply(message.body())).completion());
       for (int node = 0; node < NODES; node++) {
         await(SingleFlight.createProxy(cluster.node(node)).flight("watched-" + node, () -> "v"));
         await(SingleFlight.createProxy(cluster.node(node)).forget("watched-" + node));

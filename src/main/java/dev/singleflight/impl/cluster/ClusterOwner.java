@@ -67,6 +67,8 @@ final class ClusterOwner {
     /** The leader and its secret before it lost the lead, while no other node took it. */
     String lostLeader;
     String lostToken;
+    /** Followers told to ask again whose next join has not come yet: the outcome is kept for them. */
+    int askedAgain;
     /** Whether a node led it already: a next lead is a second execution. */
     boolean led;
     final List<Held> followers = new ArrayList<>();
@@ -282,14 +284,17 @@ final class ClusterOwner {
     }
     remove(flight);
     MultiMap outcome = outcome(result);
-    ended.put(flight.id, new Ended(key, result.body(), outcome, System.nanoTime()));
+    if (flight.askedAgain > 0) {
+      // Some follower is between two joins: it gets the outcome when it asks again.
+      ended.put(flight.id, new Ended(key, result.body(), outcome, System.nanoTime()));
+    }
     for (Held follower : flight.followers) {
       answer(follower.join, result.body(), outcome);
     }
     result.reply(null);
   }
 
-  /** @return the outcome headers of a result, which the followers get */
+  /** @return the outcome headers of a result, which the followers get: the outcome, and the leader's trace */
   private static MultiMap outcome(Message<Object> result) {
     MultiMap outcome = MultiMap.caseInsensitiveMultiMap().set(OUTCOME, result.headers().get(OUTCOME));
     if (result.headers().contains(FAILURE_CLASS)) {
@@ -297,6 +302,9 @@ final class ClusterOwner {
     }
     if (result.headers().contains(FAILURE_MESSAGE)) {
       outcome.set(FAILURE_MESSAGE, result.headers().get(FAILURE_MESSAGE));
+    }
+    if (result.headers().contains(ClusterProtocol.TRACE)) {
+      outcome.set(ClusterProtocol.TRACE, result.headers().get(ClusterProtocol.TRACE));
     }
     return outcome;
   }
@@ -401,7 +409,7 @@ final class ClusterOwner {
         Held follower = it.next();
         if (now - follower.since >= timeoutNanos / 4) {
           it.remove();
-          follower.join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id));
+          askAgain(flight, follower.join);
         }
       }
       boolean silent = now - flight.heard > timeoutNanos;
@@ -442,13 +450,23 @@ final class ClusterOwner {
    * names it is held until the outcome.
    */
   private void follow(OwnedFlight flight, Message<Object> join, String node) {
+    boolean namesIt = join.headers().contains(FLIGHT);
+    if (namesIt && flight.askedAgain > 0) {
+      flight.askedAgain--;
+    }
     if (flight.leader == null && !flight.awaitingLeader) {
       grantLead(flight, join, node);
-    } else if (!join.headers().contains(FLIGHT)) {
-      join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id));
+    } else if (!namesIt) {
+      askAgain(flight, join);
     } else {
       flight.followers.add(new Held(join, node, System.nanoTime()));
     }
+  }
+
+  /** Tells a follower the flight still runs: it joins again, naming the flight. */
+  private static void askAgain(OwnedFlight flight, Message<Object> join) {
+    flight.askedAgain++;
+    join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id));
   }
 
   /** The flight's leader is gone (left, silent, gave up): the first follower waiting leads it, if any. */

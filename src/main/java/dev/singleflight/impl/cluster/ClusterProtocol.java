@@ -1,6 +1,7 @@
 package dev.singleflight.impl.cluster;
 
 import dev.singleflight.RemoteFlightException;
+import dev.singleflight.impl.json.JsonProtocol;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -20,7 +21,7 @@ final class ClusterProtocol {
    * The prefix of every internal address: it does not start with the public address, so a bridge rule
    * that lets clients reach the verticle (say {@code singleflight\..*}) cannot match it.
    */
-  static final String INTERNAL_PREFIX = "__singleflight.internal.";
+  static final String INTERNAL_PREFIX = JsonProtocol.INTERNAL_PREFIX;
 
   /** The operation of a message to a node address: one of {@link #JOIN} ... {@link #BYE}. */
   static final String OP = "singleflight-op";
@@ -41,6 +42,11 @@ final class ClusterProtocol {
   static final String OUTCOME = "singleflight-outcome";
   static final String FAILURE_CLASS = "singleflight-failure-class";
   static final String FAILURE_MESSAGE = "singleflight-failure-message";
+  /**
+   * In a result and in the owner's answer to followers, when the leader node traces: the W3C
+   * {@code traceparent} of its execution span, which the followers' spans link to.
+   */
+  static final String TRACE = "singleflight-trace";
 
   static final String JOIN = "join";
   static final String LEAD = "lead";

@@ -114,7 +114,8 @@ public final class ClusterRouter {
    * flight at the owner before running {@code function}.
    */
   public void join(String key, Promise<Object> caller, boolean timed, long deadline, Execution function) {
-    flights.join(key, caller, timed, deadline, new LeaderOrFollower(context, owners, key, function, requestTimeout, leading));
+    flights.join(key, caller, timed, deadline,
+      new LeaderOrFollower(context, owners, key, flights.hedged(function), requestTimeout, leading));
   }
 
   /** Serves a proxy forget of this node: the owner has every node forget the key. */

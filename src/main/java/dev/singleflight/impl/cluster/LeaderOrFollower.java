@@ -28,6 +28,7 @@ import static dev.singleflight.impl.cluster.ClusterProtocol.RESULT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.ROLE;
 import static dev.singleflight.impl.cluster.ClusterProtocol.SUCCESS;
 import static dev.singleflight.impl.cluster.ClusterProtocol.TOKEN;
+import static dev.singleflight.impl.cluster.ClusterProtocol.TRACE;
 import static dev.singleflight.impl.cluster.ClusterProtocol.WAIT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.failure;
 import static dev.singleflight.impl.cluster.ClusterProtocol.isToken;
@@ -65,6 +66,10 @@ final class LeaderOrFollower implements Execution {
   /** The flight ended here without its outcome: nothing more is sent but the give-up. */
   private boolean abandoned;
   private long renewTimer = -1;
+  /** The last renewal: cancelled when the lead ends, so that no renewal reaches the owner after the report. */
+  private OwnerCalls.Call renewal;
+  /** The {@code traceparent} of this node's execution span when it leads and is traced, else {@code null}. */
+  private String trace;
 
   LeaderOrFollower(ContextInternal context, OwnerCalls owners, String key, Execution function, long requestTimeout,
                    Set<LeaderOrFollower> leading) {
@@ -103,6 +108,10 @@ final class LeaderOrFollower implements Execution {
         id = answer.get(FLIGHT);
         join(flights, flight);
       } else if (FOLLOWER.equals(role) && ClusterProtocol.malformedOutcome(answer) == null) {
+        flight.followed();
+        if (flight.span() != null) {
+          flight.span().ranOnAnotherNode(answer.get(TRACE));
+        }
         settle(ClusterProtocol.decode(ar.result()));
       } else {
         outcome.tryFail(new IllegalStateException("the owner of key '" + key + "' answered a join with a malformed message: "
@@ -115,6 +124,7 @@ final class LeaderOrFollower implements Execution {
     leads = true;
     leading.add(this);
     renewTimer = context.owner().setPeriodic(Math.max(1, requestTimeout / 3), t -> renew());
+    trace = flight.span() == null ? null : flight.span().traceParent();
     Future<Object> run;
     try {
       run = function.start(flights, flight);
@@ -139,7 +149,11 @@ final class LeaderOrFollower implements Execution {
     if (!leads) {
       return;
     }
-    owners.call(key, LEAD, null, leaderHeaders()).reply.future().onSuccess(answer -> {
+    if (renewal != null) {
+      renewal.cancel();
+    }
+    renewal = owners.call(key, LEAD, null, leaderHeaders());
+    renewal.reply.future().onSuccess(answer -> {
       if (leads && LOST.equals(answer.headers().get(ROLE))) {
         lost = true;
         stopLeading();
@@ -194,6 +208,9 @@ final class LeaderOrFollower implements Execution {
     leads = false;
     leading.remove(this);
     context.owner().cancelTimer(renewTimer);
+    if (renewal != null) {
+      renewal.cancel();
+    }
   }
 
   private MultiMap leaderHeaders() {
@@ -203,10 +220,14 @@ final class LeaderOrFollower implements Execution {
   /**
    * Hands the outcome to the owner. A result that cannot cross nodes (no event-bus codec, or JSON
    * that does not encode) crosses as a failure naming its type, so that the owner's flight never
-   * waits for ever.
+   * waits for ever. When this node traces, the report carries its execution span's
+   * {@code traceparent}, which the owner passes on to the followers.
    */
   private Future<?> report(AsyncResult<Object> result) {
     MultiMap headers = leaderHeaders();
+    if (trace != null) {
+      headers.set(TRACE, trace);
+    }
     if (result.failed()) {
       return sendReport(null, failure(headers, result.cause()), true);
     }

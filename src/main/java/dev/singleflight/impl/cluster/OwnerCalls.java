@@ -65,12 +65,19 @@ final class OwnerCalls {
     String owner;
     /** Counts the sends: an answer to an earlier send is dropped. */
     int attempt;
+    /** Set by {@link #cancel()}: the call is not sent again. */
+    boolean cancelled;
 
     Call(String key, Object body, MultiMap headers, long timeout) {
       this.key = key;
       this.body = body;
       this.headers = headers;
       this.timeout = timeout;
+    }
+
+    /** Sends the call no more (not to a next owner, not after a {@code retry}); an answer already on its way still comes. */
+    void cancel() {
+      cancelled = true;
     }
   }
 
@@ -219,6 +226,8 @@ final class OwnerCalls {
     if (headers != null) {
       all.addAll(headers);
     }
+    // A JSON request's own headers come from its requester: only this node marks a call as moved.
+    all.remove(MOVED);
     all.set(OP, op).set(KEY, key).set(NODE, nodeId);
     Call call = new Call(key, body, all, timeout);
     send(call, RETRIES);
@@ -256,7 +265,7 @@ final class OwnerCalls {
       if ((notListening || retry) && retries > 0 && !flights.isClosed()) {
         // The owner's verticle starts or stops, or the views of the members differ for a moment: ask again soon.
         vertx.setTimer(RETRY_DELAY, id -> {
-          if (attempt == call.attempt) {
+          if (attempt == call.attempt && !call.cancelled) {
             send(call, retries - 1);
           }
         });
@@ -303,7 +312,7 @@ final class OwnerCalls {
     changedAt = System.nanoTime();
     membersChanged.accept(gone);
     for (Call call : new ArrayList<>(pending)) {
-      if (gone.contains(call.owner)) {
+      if (gone.contains(call.owner) && !call.cancelled) {
         call.headers.set(MOVED, "true");
         send(call, RETRIES);
       }

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -29,10 +30,16 @@ import java.util.regex.Pattern;
  */
 public final class JsonProtocol {
 
-  /** The header that selects the action: {@value #FLIGHT} (also when absent) or {@value #FORGET}. */
+  /**
+   * The header that selects the action: {@value #FLIGHT} (also when absent), {@value #FORGET} or
+   * {@value #INFLIGHT}.
+   */
   public static final String ACTION_HEADER = "action";
   public static final String FLIGHT = "flight";
   public static final String FORGET = "forget";
+  public static final String INFLIGHT = "inflight";
+  /** The most keys an {@value #INFLIGHT} answer lists: {@value}; its {@code total} tells how many there are. */
+  public static final int MAX_INFLIGHT_KEYS = 1000;
   /**
    * The header of a downstream request that names the flights waiting for it, one value per flight:
    * the JSON array {@code [address, key]}. A request that would join one of them is refused (508),
@@ -47,6 +54,12 @@ public final class JsonProtocol {
   public static final int UNAVAILABLE = 503;
   public static final int GATEWAY_TIMEOUT = 504;
   public static final int LOOP_DETECTED = 508;
+
+  /**
+   * The prefix of the addresses where clustered verticles talk to each other: no JSON flight may
+   * send there, and a bridge rule for the public address cannot match it.
+   */
+  public static final String INTERNAL_PREFIX = "__singleflight.internal.";
 
   private final EventBus eventBus;
   private final FlightMap flights;
@@ -73,7 +86,7 @@ public final class JsonProtocol {
     }
     String action = message.headers().get(ACTION_HEADER);
     if (action != null && !FLIGHT.equals(action) && !FORGET.equals(action)) {
-      message.fail(BAD_REQUEST, "unknown action '" + action + "': expected '" + FLIGHT + "' or '" + FORGET + "'");
+      message.fail(BAD_REQUEST, "unknown action '" + action + "': expected '" + FLIGHT + "', '" + FORGET + "' or '" + INFLIGHT + "'");
       return;
     }
     if (!(message.body() instanceof JsonObject request)) {
@@ -103,9 +116,9 @@ public final class JsonProtocol {
       message.fail(BAD_REQUEST, "timeout must be a positive whole number of milliseconds, was " + describe(request.getValue("timeout")));
       return;
     }
-    if (address.equals(ownAddress) || address.startsWith(ownPrefix)) {
+    if (address.equals(ownAddress) || address.startsWith(ownPrefix) || address.startsWith(INTERNAL_PREFIX)) {
       message.fail(FORBIDDEN, "the downstream address '" + address + "' is the single-flight verticle's own, or one of its internal"
-        + " addresses (under '" + ownAddress + ".'): refused whatever allowedAddresses says");
+        + " addresses (under '" + ownAddress + ".' or '" + INTERNAL_PREFIX + "'): refused whatever allowedAddresses says");
       return;
     }
     if (!isAllowed(address)) {
@@ -120,7 +133,29 @@ public final class JsonProtocol {
     }
     Promise<Object> waiter = Promise.promise();
     waiter.future().onComplete(outcome -> reply(message, outcome));
-    flights.join(key, waiter, false, 0L, new DownstreamRequest(this, address, request.getValue("body"), timeoutMillis, key, via));
+    flights.join(key, waiter, false, 0L,
+      flights.hedged(new DownstreamRequest(this, address, request.getValue("body"), timeoutMillis, key, via)));
+  }
+
+  /** @return whether {@code message} asks for the keys in flight (its body is ignored) */
+  public static boolean isInFlight(Message<Object> message) {
+    return INFLIGHT.equals(message.headers().get(ACTION_HEADER));
+  }
+
+  /**
+   * @return the answer to an {@value #INFLIGHT} request: {@code keys}, at most {@value #MAX_INFLIGHT_KEYS}
+   * of the keys in no particular order, {@code total}, how many keys are in flight, and
+   * {@code truncated}, whether {@code keys} lists fewer than that
+   */
+  public static JsonObject inFlightReply(Set<String> keys) {
+    JsonArray listed = new JsonArray();
+    for (String key : keys) {
+      if (listed.size() == MAX_INFLIGHT_KEYS) {
+        break;
+      }
+      listed.add(key);
+    }
+    return new JsonObject().put("keys", listed).put("total", keys.size()).put("truncated", listed.size() < keys.size());
   }
 
   /** @return the value of {@link #VIA_HEADER} that names the flight of {@code key} here */

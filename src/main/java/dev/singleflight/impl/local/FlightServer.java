@@ -5,6 +5,7 @@ import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -19,6 +20,7 @@ import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -37,6 +39,8 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  /** The flight map's spans, or {@code null} when it is not traced. */
+  private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
@@ -88,6 +92,7 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
+    tracing = flights.tracing();
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
@@ -141,10 +146,31 @@ public final class FlightServer {
    */
   void submit(ProxyCall call) {
     try {
-      context.runOnContext(v -> serve(call));
+      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
     } catch (RuntimeException closed) {
       call.promise().tryFail(flights.stopped());
     }
+  }
+
+  /**
+   * Reads the keys in flight on this instance's event loop; thread-safe.
+   *
+   * @return a Future of the keys, failed when the instance stopped
+   */
+  Future<Set<String>> inFlight() {
+    Promise<Set<String>> keys = Promise.promise();
+    try {
+      context.runOnContext(v -> {
+        if (flights.isClosed()) {
+          keys.fail(flights.stopped());
+        } else {
+          keys.complete(flights.inFlight());
+        }
+      });
+    } catch (RuntimeException closed) {
+      keys.fail(flights.stopped());
+    }
+    return keys.future();
   }
 
   private void serve(ProxyCall call) {
@@ -157,6 +183,48 @@ public final class FlightServer {
     }
   }
 
+  /**
+   * Asks each instance of the verticle deployed at {@code address} in {@code vertx} for its running
+   * flights, on its event loop; thread-safe. An instance whose event loop is blocked answers late.
+   *
+   * @return the flights running in all the instances, and the start of the oldest; failed with an
+   * {@link IllegalStateException} when no verticle is deployed at {@code address}, or it is stopping
+   */
+  public static Future<FlightMap.Running> running(Vertx vertx, String address) {
+    InstanceGroup group = InstanceGroup.published(vertx, address);
+    if (group == null || !group.isOpen()) {
+      return Future.failedFuture(new IllegalStateException("no SingleFlightVerticle is deployed at '" + address + "'"));
+    }
+    List<Future<FlightMap.Running>> each = new ArrayList<>();
+    for (FlightServer instance : group.instances()) {
+      Promise<FlightMap.Running> running = Promise.promise();
+      try {
+        instance.context.runOnContext(v -> {
+          if (instance.flights.isClosed()) {
+            running.fail(new IllegalStateException("the SingleFlightVerticle at '" + address + "' is stopping"));
+          } else {
+            running.complete(instance.flights.running());
+          }
+        });
+      } catch (RuntimeException closed) {
+        running.fail(closed);
+      }
+      each.add(running.future());
+    }
+    return Future.all(each).map(all -> {
+      int count = 0;
+      long oldest = 0;
+      for (int i = 0; i < all.size(); i++) {
+        FlightMap.Running instance = all.resultAt(i);
+        if (instance.count() > 0 && (count == 0 || instance.oldestStartNanos() - oldest < 0)) {
+          oldest = instance.oldestStartNanos();
+        }
+        count += instance.count();
+      }
+      return new FlightMap.Running(count, oldest);
+    });
+  }
+
   private Future<Void> listen(String address, Handler<Message<Object>> handler) {
     MessageConsumer<Object> consumer = vertx.eventBus().consumer(address, handler);
     consumers.add(consumer);
@@ -164,21 +232,40 @@ public final class FlightServer {
   }
 
   private void handleJson(Message<Object> message) {
-    if (cluster != null) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (cluster != null) {
       cluster.handle(message);
     } else {
       jsonProtocol.handle(message);
     }
   }
 
+  /** Answers a JSON {@code inflight} request with the keys in flight on every instance of the deployment. */
+  private void answerInFlight(Message<Object> message) {
+    if (flights.isClosed()) {
+      jsonProtocol.handle(message);
+      return;
+    }
+    group.inFlight().onComplete(keys -> {
+      if (keys.succeeded()) {
+        message.reply(JsonProtocol.inFlightReply(keys.result()));
+      } else {
+        message.fail(JsonProtocol.codeOf(keys.cause()), keys.cause().getMessage());
+      }
+    });
+  }
+
   /** Serves a JSON request given to one of several instances: here if this instance owns its key. */
   private void route(Message<Object> message) {
     String key = InstanceGroup.keyOf(message.body());
     FlightServer owner = key == null ? this : group.ownerOf(key);
-    if (owner == this) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (owner == this) {
       handleJson(message);
     } else {
-      owner.context.runOnContext(v -> owner.handleJson(message));
+      (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));
     }
   }
 }

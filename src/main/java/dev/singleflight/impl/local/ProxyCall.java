@@ -32,7 +32,7 @@ public record ProxyCall(Kind kind, String key, Object fn, Promise<Object> promis
   /** Serves the call on the verticle's event loop: forgets the key, or joins its flight. */
   public void serve(FlightMap flights) {
     if (kind != Kind.FORGET) {
-      flights.join(key, promise, timed, deadline, this);
+      flights.join(key, promise, timed, deadline, flights.hedged(this));
     } else if (flights.isClosed()) {
       promise.tryFail(flights.stopped());
     } else {

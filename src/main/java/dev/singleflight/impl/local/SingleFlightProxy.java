@@ -1,6 +1,8 @@
 package dev.singleflight.impl.local;
 
+import dev.singleflight.FlightResult;
 import dev.singleflight.SingleFlight;
+import dev.singleflight.impl.ResultWaiter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -11,6 +13,7 @@ import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -69,6 +72,28 @@ public final class SingleFlightProxy implements SingleFlight {
     return send(ProxyCall.Kind.FORGET, key, null, null);
   }
 
+  @Override
+  public <T> Future<FlightResult<T>> flightResult(String key, Callable<T> fn, Duration timeout) {
+    return sendForResult(ProxyCall.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), timeout == null ? null : checkTimeout(timeout));
+  }
+
+  @Override
+  public <T> Future<FlightResult<T>> flightAsyncResult(String key, Supplier<Future<T>> fn, Duration timeout) {
+    return sendForResult(ProxyCall.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), timeout == null ? null : checkTimeout(timeout));
+  }
+
+  @Override
+  public Future<Set<String>> inFlight() {
+    Promise<Set<String>> promise = callerContext().promise();
+    InstanceGroup verticle = verticle();
+    if (verticle == null) {
+      promise.fail(noHandlers());
+    } else {
+      verticle.inFlight().onComplete(promise);
+    }
+    return promise.future();
+  }
+
   private static Duration checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
@@ -83,13 +108,31 @@ public final class SingleFlightProxy implements SingleFlight {
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
     Promise<Object> promise = callerContext().promise();
+    submit(kind, key, fn, promise, timed, deadline);
+    return (Future<T>) promise.future();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> Future<FlightResult<T>> sendForResult(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
+    Objects.requireNonNull(key, "key");
+    boolean timed = timeout != null;
+    long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
+    Promise<FlightResult<Object>> promise = callerContext().promise();
+    submit(kind, key, fn, new ResultWaiter(promise), timed, deadline);
+    return (Future<FlightResult<T>>) (Future<?>) promise.future();
+  }
+
+  private void submit(ProxyCall.Kind kind, String key, Object fn, Promise<Object> promise, boolean timed, long deadline) {
     InstanceGroup verticle = verticle();
     if (verticle == null) {
-      promise.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address));
+      promise.fail(noHandlers());
     } else {
       verticle.ownerOf(key).submit(new ProxyCall(kind, key, fn, promise, deadline, timed));
     }
-    return (Future<T>) promise.future();
+  }
+
+  private ReplyException noHandlers() {
+    return new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address);
   }
 
   /** @return the verticle deployed at the address, or {@code null} when there is none */

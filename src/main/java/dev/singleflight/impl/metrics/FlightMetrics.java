@@ -46,10 +46,17 @@ public interface FlightMetrics {
   void flightDropped(int waiting);
 
   /**
-   * A clustered flight changed owner or leader because a node left or joined: its key may run a
-   * second time.
+   * A clustered flight runs its key once more: the owner granted its lead again (its leader left,
+   * went silent or gave up), or a JSON flight sent again after its owner left starts at the new owner.
    */
   void clusterMove();
+
+  /**
+   * A hedge of a flight ({@code hedgeAfter}) is decided.
+   *
+   * @param won whether its success was the flight's outcome
+   */
+  void hedge(boolean won);
 
   /** A forget request was served. */
   void forget();
