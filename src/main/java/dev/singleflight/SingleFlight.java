@@ -109,6 +109,34 @@ public interface SingleFlight {
   <T> Future<T> flightAsync(String key, Supplier<Future<T>> fn, Duration timeout);
 
   /**
+   * Makes a {@link Batch} named {@code name} whose asynchronous {@code loader} loads the keys of a
+   * batch in one call, on the verticle's event loop (it must not block). Keys not in flight gather in
+   * the open batch of {@code name} on the instance that owns them, which is loaded once it holds
+   * {@code options}' maxBatchSize keys or maxDelay ms after its first key; a key already in flight,
+   * in a batch or in a plain flight, is joined. The first Batch of a name to open a batch decides its
+   * loader and options: give one name one loader.
+   *
+   * @param name the batch name, tagged on the {@code singleflight.batches} meters
+   * @param loader the loader; a failure, a throw or a {@code null} fails every caller of its batch
+   * @param options when a batch is loaded, copied
+   * @return the batch; making it sends nothing
+   * @throws NullPointerException when an argument is {@code null}
+   */
+  <T> Batch<T> batchAsync(String name, BatchLoader<T> loader, BatchOptions options);
+
+  /**
+   * Like {@link #batchAsync}, with a {@code loader} that blocks: it runs on a worker thread through
+   * unordered {@code executeBlocking}, so batches load in parallel.
+   *
+   * @param name the batch name, tagged on the {@code singleflight.batches} meters
+   * @param loader the loader; a throw or a {@code null} fails every caller of its batch
+   * @param options when a batch is loaded, copied
+   * @return the batch; making it sends nothing
+   * @throws NullPointerException when an argument is {@code null}
+   */
+  <T> Batch<T> batch(String name, BlockingBatchLoader<T> loader, BatchOptions options);
+
+  /**
    * Forgets the flight of {@code key}: callers already waiting still get its result, and a call made
    * after the returned Future completes starts a fresh execution. Forgetting a key that is not in
    * flight succeeds.

@@ -157,6 +157,11 @@ public final class FlightMap {
       flight.interrupter = call::interrupt;
       task = call;
     }
+    return executeBlocking(task);
+  }
+
+  /** Runs a blocking task on a worker thread (the dedicated pool, if any), unordered. */
+  Future<Object> executeBlocking(Callable<Object> task) {
     return workers != null ? workers.executeBlocking(task, false) : context.executeBlocking(task, false);
   }
 

@@ -1,6 +1,7 @@
 package dev.singleflight.impl.local;
 
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
@@ -18,7 +19,10 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -37,6 +41,7 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  private BatchGroup batches;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
@@ -88,7 +93,8 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
-    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
+    batches = new BatchGroup(context, flights, metrics, options.isCancelAbandoned());
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, batches, options, this::joinAtOwners);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
       cluster = new ClusterRouter(context, clusterManager, options, flights, jsonProtocol, metrics);
@@ -148,11 +154,12 @@ public final class FlightServer {
 
   private void serve(ProxyCall call) {
     if (cluster == null) {
-      call.serve(flights);
+      call.serve(flights, batches);
     } else if (call.kind() == ProxyCall.Kind.FORGET) {
       cluster.forget(call.key(), call.promise());
     } else {
-      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call);
+      // A key of a batch joins this node's batch only when this node leads its flight.
+      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call.execution(batches));
     }
   }
 
@@ -168,6 +175,31 @@ public final class FlightServer {
     } else {
       jsonProtocol.handle(message);
     }
+  }
+
+  /**
+   * Joins the keys of a JSON batch request where they are owned: clustered, at their owner nodes;
+   * else each in the flight map and batches of the instance that owns it, on its event loop, one task
+   * per instance.
+   */
+  private void joinAtOwners(Message<Object> message, Map<String, Promise<Object>> waiters, BatchGroup.Definition definition) {
+    if (cluster != null) {
+      cluster.joinAtOwners(message, waiters, definition);
+      return;
+    }
+    if (group.size() == 1) {
+      jsonProtocol.joinHere(waiters, definition);
+      return;
+    }
+    Map<FlightServer, Map<String, Promise<Object>>> byOwner = new HashMap<>();
+    waiters.forEach((key, waiter) -> byOwner.computeIfAbsent(group.ownerOf(key), owner -> new LinkedHashMap<>()).put(key, waiter));
+    byOwner.forEach((owner, owned) -> {
+      if (owner == this) {
+        jsonProtocol.joinHere(owned, definition);
+      } else {
+        owner.context.runOnContext(v -> owner.jsonProtocol.joinHere(owned, definition));
+      }
+    });
   }
 
   /** Serves a JSON request given to one of several instances: here if this instance owns its key. */

@@ -1,6 +1,11 @@
 package dev.singleflight.impl.local;
 
+import dev.singleflight.Batch;
+import dev.singleflight.BatchLoader;
+import dev.singleflight.BatchOptions;
+import dev.singleflight.BlockingBatchLoader;
 import dev.singleflight.SingleFlight;
+import dev.singleflight.impl.BatchGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -69,7 +74,25 @@ public final class SingleFlightProxy implements SingleFlight {
     return send(ProxyCall.Kind.FORGET, key, null, null);
   }
 
-  private static Duration checkTimeout(Duration timeout) {
+  @Override
+  public <T> Batch<T> batchAsync(String name, BatchLoader<T> loader, BatchOptions options) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(options, "options");
+    return new ProxyBatch<>(this, new BatchGroup.Definition(name, loader, null,
+      options.getMaxBatchSize(), options.getMaxDelay(), false));
+  }
+
+  @Override
+  public <T> Batch<T> batch(String name, BlockingBatchLoader<T> loader, BatchOptions options) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(options, "options");
+    return new ProxyBatch<>(this, new BatchGroup.Definition(name, null, loader,
+      options.getMaxBatchSize(), options.getMaxDelay(), false));
+  }
+
+  static Duration checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, was " + timeout);
@@ -78,7 +101,7 @@ public final class SingleFlightProxy implements SingleFlight {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> Future<T> send(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
+  <T> Future<T> send(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
     Objects.requireNonNull(key, "key");
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
