@@ -29,9 +29,9 @@ import java.util.function.IntFunction;
  *   <li>{@code GET /users/:id} looks the user up through {@link SingleFlight#flight}: concurrent
  *   requests for one id share one query;</li>
  *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
- *   <li>{@code GET /batched/users/:id} looks the user up through a {@link Batch}: the ids asked at
- *   once share one {@code SELECT ... WHERE id IN (...)} per batch of up to 100, and requests for
- *   one id share its place in the batch;</li>
+ *   <li>{@code GET /batched/users/:id} looks the user up through a {@link Batch}: the ids asked
+ *   within 100 ms share one {@code SELECT ... WHERE id IN (...)} per batch of up to 100, and
+ *   requests for one id share its place in the batch;</li>
  *   <li>{@code GET /health} answers at once;</li>
  *   <li>{@code GET /metrics} answers the Vert.x instance's metrics in the Prometheus text format,
  *   the single-flight verticle's {@code singleflight_*} meters among them.</li>
@@ -127,12 +127,13 @@ public final class UserServer {
    */
   private static Batch<UserDao.User> batchedUsers(SingleFlight flights, UserDao dao, StampedeGate gate) {
     // tag::batch[]
-    // One SELECT ... WHERE id IN (...) per batch of up to 100 ids, on a worker thread.
+    // One SELECT ... WHERE id IN (...) per batch, on a worker thread: a batch takes the ids asked
+    // within 100 ms of its first, up to 100 of them.
     return flights.batch("users", ids -> {
       gate.awaitAll();
       Map<Integer, User> found = dao.findAll(ids.stream().map(Integer::valueOf).toList());
       return found.values().stream().collect(Collectors.toMap(user -> String.valueOf(user.id()), user -> user));
-    }, new BatchOptions().setMaxBatchSize(100));
+    }, new BatchOptions().setMaxBatchSize(100).setMaxDelay(100));
     // end::batch[]
   }
 
