@@ -76,19 +76,10 @@ public final class BatchGroup {
   private Future<Object> add(Definition definition, String key, Flight flight) {
     Map<String, Load> byName = definition.downstream() ? openDownstream : open;
     Load load = byName.get(definition.name());
-    if (load == null) {
+    boolean opening = load == null;
+    if (opening) {
       load = new Load(definition);
       byName.put(definition.name(), load);
-      Load opened = load;
-      if (definition.maxDelay() == 0) {
-        // Queued behind the calls already queued for this event loop: they come in first.
-        context.runOnContext(v -> dispatch(opened));
-      } else {
-        load.timer = context.owner().setTimer(definition.maxDelay(), id -> {
-          opened.timer = -1;
-          dispatch(opened);
-        });
-      }
     }
     Promise<Object> outcome = Promise.promise();
     load.add(key, outcome);
@@ -98,8 +89,23 @@ public final class BatchGroup {
     }
     if (load.size == definition.maxBatchSize()) {
       dispatch(load);
+    } else if (opening) {
+      schedule(load);
     }
     return outcome.future();
+  }
+
+  /** Loads a batch that just opened once its maxDelay has passed, unless it fills up first. */
+  private void schedule(Load load) {
+    if (load.definition.maxDelay() == 0) {
+      // Queued behind the calls already queued for this event loop: they come in first.
+      context.runOnContext(v -> dispatch(load));
+    } else {
+      load.timer = context.owner().setTimer(load.definition.maxDelay(), id -> {
+        load.timer = -1;
+        dispatch(load);
+      });
+    }
   }
 
   /**

@@ -1,9 +1,9 @@
 package dev.singleflight.impl.json;
 
+import dev.singleflight.BatchOptions;
 import dev.singleflight.KeyTooLongException;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.VerticleStoppedException;
-import dev.singleflight.BatchOptions;
 import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.JsonNumbers;
