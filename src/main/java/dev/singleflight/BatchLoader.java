@@ -27,7 +27,7 @@ public interface BatchLoader<T> {
    * {@link NullPointerException} for a {@code null}).
    *
    * @param keys the distinct keys of one batch, at most its {@link BatchOptions#getMaxBatchSize()
-   *             maxBatchSize}; not to be modified
+   *             maxBatchSize}, in no particular order; immutable
    * @return the values by key
    */
   Future<Map<String, T>> load(Set<String> keys);

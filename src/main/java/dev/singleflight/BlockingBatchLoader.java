@@ -26,7 +26,7 @@ public interface BlockingBatchLoader<T> {
    * {@link NullPointerException} for a {@code null}).
    *
    * @param keys the distinct keys of one batch, at most its {@link BatchOptions#getMaxBatchSize()
-   *             maxBatchSize}; not to be modified
+   *             maxBatchSize}, in no particular order; immutable
    * @return the values by key
    * @throws Exception any failure of the load
    */

@@ -35,12 +35,13 @@ class ArchitectureTest {
    * Vert.x's internal API for integrations, where no public API does the job; each use says why
    * where it is: a promise's context for the fan-out ({@code Flight}), event-loop checks and tasks of
    * the verticle's context ({@code FlightMap}, {@code FlightServer}, the cluster's two), the caller's
-   * context and one for plain threads ({@code SingleFlightProxy}), the cluster manager ({@code FlightServer}).
+   * context and one for plain threads ({@code SingleFlightProxy}), the cluster manager ({@code FlightServer}),
+   * a caller's context and its event loop to answer the callers of batches in bulk ({@code BatchReplies}).
    */
   @Test
   void onlyTheClassesThatNeedItUseVertxsInternalApi() {
     noClasses().that().haveNameNotMatching("dev\\.singleflight\\.impl\\.(Flight|FlightMap|local\\.SingleFlightProxy"
-        + "|local\\.FlightServer|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower)(\\$.*)?")
+        + "|local\\.FlightServer|local\\.BatchReplies|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower)(\\$.*)?")
       .should().dependOnClassesThat(resideInAPackage("io.vertx.core.internal.."))
       .check(library);
   }

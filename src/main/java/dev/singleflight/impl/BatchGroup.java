@@ -9,9 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -147,14 +145,10 @@ public final class BatchGroup {
     if (load.size == 0 || flights.isClosed()) {
       return;
     }
-    Set<String> keys = new LinkedHashSet<>(load.size * 4 / 3 + 1);
-    for (int i = 0; i < load.size; i++) {
-      keys.add(load.keys[i]);
-    }
     load.startNanos = metrics != null ? System.nanoTime() : 0L;
     Future<?> loaded;
     try {
-      loaded = start(load, Collections.unmodifiableSet(keys));
+      loaded = start(load, keysOf(load));
     } catch (Throwable t) {
       loaded = Future.failedFuture(t);
     }
@@ -163,6 +157,19 @@ public final class BatchGroup {
         "the batch loader of '" + load.definition.name() + "' returned null instead of a Future"));
     }
     loaded.onComplete(outcome -> context.runOnContext(v -> settle(load, outcome)));
+  }
+
+  /**
+   * @return the distinct keys of a batch, immutable: an array of twice their number, where a
+   * {@code HashSet} would hold an entry object per key while the batch loads
+   */
+  private static Set<String> keysOf(Load load) {
+    String[] keys = Arrays.copyOf(load.keys, load.size);
+    try {
+      return Set.of(keys);
+    } catch (IllegalArgumentException forgottenAndAskedAgain) {
+      return Set.copyOf(Arrays.asList(keys));
+    }
   }
 
   private Future<?> start(Load load, Set<String> keys) {

@@ -23,6 +23,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -46,6 +48,13 @@ public final class FlightServer {
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  /**
+   * Keys of batches on their way to this instance, from any thread: one task serves all those queued
+   * ({@link #submitBatched}), where each other call is a task of its own.
+   */
+  private final ConcurrentLinkedQueue<ProxyCall> batched = new ConcurrentLinkedQueue<>();
+  /** Set while a task that serves {@link #batched} is queued and has not started taking calls. */
+  private final AtomicBoolean batchedScheduled = new AtomicBoolean();
 
   /**
    * @param context the verticle's context; its instance count is the deployment's
@@ -149,6 +158,36 @@ public final class FlightServer {
       context.runOnContext(v -> serve(call));
     } catch (RuntimeException closed) {
       call.promise().tryFail(flights.stopped());
+    }
+  }
+
+  /**
+   * Hands the call of a key of a batch to this instance's event loop; thread-safe. Calls queued
+   * together are served by one task: a batch gathers many keys, and their calls would otherwise cost
+   * a task each. A call still reaches the instance before any call its thread makes afterwards: the
+   * task that serves it was queued before them.
+   */
+  void submitBatched(ProxyCall call) {
+    batched.add(call);
+    if (batchedScheduled.compareAndSet(false, true)) {
+      try {
+        context.runOnContext(v -> serveBatched());
+      } catch (RuntimeException closed) {
+        batchedScheduled.set(false);
+        ProxyCall queued;
+        while ((queued = batched.poll()) != null) {
+          queued.promise().tryFail(flights.stopped());
+        }
+      }
+    }
+  }
+
+  /** Serves the queued calls of keys of batches, those that come while it runs included. */
+  private void serveBatched() {
+    batchedScheduled.set(false);
+    ProxyCall call;
+    while ((call = batched.poll()) != null) {
+      serve(call);
     }
   }
 

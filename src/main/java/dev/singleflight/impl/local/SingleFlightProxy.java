@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
@@ -41,6 +42,7 @@ public final class SingleFlightProxy implements SingleFlight {
    * and each parked caller would hold its own.
    */
   private volatile ContextInternal plainThreadContext;
+  private final BatchReplies batchReplies = new BatchReplies();
 
   public SingleFlightProxy(Vertx vertx, String address) {
     Objects.requireNonNull(vertx, "vertx");
@@ -105,10 +107,13 @@ public final class SingleFlightProxy implements SingleFlight {
     Objects.requireNonNull(key, "key");
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
-    Promise<Object> promise = callerContext().promise();
+    PromiseInternal<Object> promise = callerContext().promise();
     InstanceGroup verticle = verticle();
     if (verticle == null) {
       promise.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address));
+    } else if (kind == ProxyCall.Kind.BATCH) {
+      // Keys of batches come and go many at a time: their calls and their answers travel in bulk.
+      verticle.ownerOf(key).submitBatched(new ProxyCall(kind, key, fn, batchReplies.waiter(promise), deadline, timed));
     } else {
       verticle.ownerOf(key).submit(new ProxyCall(kind, key, fn, promise, deadline, timed));
     }
