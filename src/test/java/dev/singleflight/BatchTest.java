@@ -527,6 +527,50 @@ class BatchTest extends FlightTestBase {
   }
 
   @Test
+  void everyCallerIsAnsweredOnItsOwnContextEventLoopDuplicateOrWorker() throws Exception {
+    Batch<String> users = flights.batchAsync("users", new Instant(), options(4, 60_000));
+    List<io.vertx.core.Context> contexts = new ArrayList<>();
+    for (boolean worker : new boolean[] {false, false, true}) {
+      Promise<io.vertx.core.Context> started = Promise.promise();
+      await(vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+        @Override
+        public Future<?> start() {
+          started.complete(context);
+          return Future.succeededFuture();
+        }
+      }, new io.vertx.core.DeploymentOptions().setThreadingModel(worker ? io.vertx.core.ThreadingModel.WORKER : io.vertx.core.ThreadingModel.EVENT_LOOP)));
+      contexts.add(await(started.future()));
+    }
+    contexts.add(((io.vertx.core.internal.ContextInternal) contexts.get(0)).duplicate());
+    List<Future<Boolean>> onTheirContext = new ArrayList<>();
+    for (int i = 0; i < contexts.size(); i++) {
+      io.vertx.core.Context context = contexts.get(i);
+      String key = String.valueOf(i);
+      Promise<Boolean> answered = Promise.promise();
+      context.runOnContext(v -> users.get(key).onComplete(value -> answered.complete(
+        value.succeeded() && value.result().equals("v:" + key) && Vertx.currentContext() == context)));
+      onTheirContext.add(answered.future());
+    }
+    for (Future<Boolean> answered : onTheirContext) {
+      assertTrue(await(answered));
+    }
+  }
+
+  @Test
+  void aCallersHandlerThatThrowsKeepsNoOtherCallerFromItsValue() throws Exception {
+    vertx.exceptionHandler(thrown -> { });
+    Batch<String> users = flights.batchAsync("users", new Instant(), options(2, 60_000));
+    Promise<String> other = Promise.promise();
+    vertx.runOnContext(v -> {
+      users.get("1").onComplete(value -> {
+        throw new IllegalStateException("a handler that throws");
+      });
+      users.get("2").onComplete(other);
+    });
+    assertEquals("v:2", await(other.future()));
+  }
+
+  @Test
   void badArgumentsThrowAndSendNothing() {
     Batch<String> users = flights.batchAsync("users", new Instant(), new BatchOptions());
     org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class, () -> users.get(null));
