@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
  */
 public class CallerTimeoutException extends TimeoutException {
 
+  /** The key the caller waited for. */
   private final String key;
 
   /** @param key the key the caller waited for */

@@ -7,6 +7,7 @@ package dev.singleflight;
  */
 public class RemoteFlightException extends RuntimeException {
 
+  /** The class name of the exception thrown on the other node. */
   private final String remoteClassName;
 
   /**

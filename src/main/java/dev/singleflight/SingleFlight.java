@@ -66,6 +66,7 @@ public interface SingleFlight {
    * thread through {@code executeBlocking} (unordered: functions of other keys run in parallel), and
    * waits without a time limit.
    *
+   * @param <T> the type of the result; callers of one key must agree on it
    * @param key the key; calls with an {@link String#equals equal} key are collapsed
    * @param fn the function; it may block; it runs only when this call starts the flight
    * @return the flight's result ({@code null} is a valid one) or its failure
@@ -78,7 +79,12 @@ public interface SingleFlight {
    * Future fails with a {@link java.util.concurrent.TimeoutException} while the function keeps running
    * for the other callers.
    *
+   * @param <T> the type of the result; callers of one key must agree on it
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it may block; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution)
+   * @return the flight's result ({@code null} is a valid one) or its failure, or a
+   * {@link CallerTimeoutException} once {@code timeout} elapsed
    * @throws NullPointerException when an argument is {@code null}
    * @throws IllegalArgumentException when {@code timeout} is zero or negative
    */
@@ -90,6 +96,7 @@ public interface SingleFlight {
    * that throws, or returns {@code null} instead of a Future, fails every caller of the flight.
    * A blocking and an asynchronous call for the same key share one flight.
    *
+   * @param <T> the type of the result; callers of one key must agree on it
    * @param key the key; calls with an {@link String#equals equal} key are collapsed
    * @param fn the function; it runs only when this call starts the flight
    * @return the result of the Future that {@code fn} returned, or its failure
@@ -102,7 +109,12 @@ public interface SingleFlight {
    * Future fails with a {@link java.util.concurrent.TimeoutException} while the flight goes on for the
    * other callers.
    *
+   * @param <T> the type of the result; callers of one key must agree on it
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution)
+   * @return the result of the Future that {@code fn} returned, or its failure, or a
+   * {@link CallerTimeoutException} once {@code timeout} elapsed
    * @throws NullPointerException when an argument is {@code null}
    * @throws IllegalArgumentException when {@code timeout} is zero or negative
    */

@@ -21,7 +21,7 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}.
+ * {@code clustered}, {@code metricsRegistryName}, {@code traceKeys}.
  *
  * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
  * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
@@ -60,6 +60,8 @@ public class SingleFlightOptions {
   public static final boolean DEFAULT_CLUSTERED = false;
   /** The default name of the Micrometer registry the meters go to: {@value}, vertx-micrometer-metrics' default. */
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
+  /** By default spans record a hash of each key, not the key: {@value}. */
+  public static final boolean DEFAULT_TRACE_KEYS = false;
 
   private String address;
   private List<String> allowedAddresses;
@@ -73,6 +75,7 @@ public class SingleFlightOptions {
   private int workerPoolSize;
   private boolean clustered;
   private String metricsRegistryName;
+  private boolean traceKeys;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -88,6 +91,7 @@ public class SingleFlightOptions {
     workerPoolSize = DEFAULT_WORKER_POOL_SIZE;
     clustered = DEFAULT_CLUSTERED;
     metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
+    traceKeys = DEFAULT_TRACE_KEYS;
   }
 
   /**
@@ -108,6 +112,7 @@ public class SingleFlightOptions {
     workerPoolSize = other.workerPoolSize;
     clustered = other.clustered;
     metricsRegistryName = other.metricsRegistryName;
+    traceKeys = other.traceKeys;
   }
 
   /**
@@ -142,6 +147,7 @@ public class SingleFlightOptions {
     wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
+    typed(json, "traceKeys", Boolean.class);
     return json;
   }
 
@@ -467,6 +473,26 @@ public class SingleFlightOptions {
       throw new IllegalArgumentException("metricsRegistryName must not be empty");
     }
     this.metricsRegistryName = metricsRegistryName;
+    return this;
+  }
+
+  /** @return whether spans record each flight's key; default {@value #DEFAULT_TRACE_KEYS} */
+  public boolean isTraceKeys() {
+    return traceKeys;
+  }
+
+  /**
+   * Decides what the verticle's spans say of a key, when the Vert.x instance traces with OpenTelemetry
+   * (see the README's Tracing section). Keys may be sensitive ({@code session:<token>}): by default a
+   * span records only {@code singleflight.key.hash}, the first 16 hexadecimal digits of the SHA-256 of
+   * the key's UTF-8 bytes, the same on every node and in every run. With {@code true} it also records
+   * the key itself, as {@code singleflight.key}. Without a tracer the option changes nothing.
+   *
+   * @param traceKeys whether spans record the key itself; default {@value #DEFAULT_TRACE_KEYS}
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setTraceKeys(boolean traceKeys) {
+    this.traceKeys = traceKeys;
     return this;
   }
 

@@ -1,8 +1,9 @@
 /**
  * Collapses concurrent Vert.x calls for the same key into one execution: the API
  * ({@link dev.singleflight.SingleFlight}), the verticle that serves it
- * ({@link dev.singleflight.SingleFlightVerticle}) and its options
- * ({@link dev.singleflight.SingleFlightOptions}).
+ * ({@link dev.singleflight.SingleFlightVerticle}), its options
+ * ({@link dev.singleflight.SingleFlightOptions}), and its health-check procedure
+ * ({@link dev.singleflight.SingleFlightHealth}, for vertx-health-check).
  *
  * <p>{@code @ModuleGen} is here for vertx-codegen only: its processor generates the JSON converter of
  * the {@code @DataObject} options at build time and refuses a data object outside a module.

@@ -36,12 +36,14 @@ class ArchitectureTest {
    * where it is: a promise's context for the fan-out ({@code Flight}), event-loop checks and tasks of
    * the verticle's context ({@code FlightMap}, {@code FlightServer}, the cluster's two), the caller's
    * context and one for plain threads ({@code SingleFlightProxy}), the cluster manager ({@code FlightServer}),
-   * a caller's context and its event loop to answer the callers of batches in bulk ({@code BatchReplies}).
+   * the tracer and the duplicates of a context that carry a trace ({@code impl.tracing}), a caller's context
+   * and its event loop to answer the callers of batches in bulk ({@code BatchReplies}).
    */
   @Test
   void onlyTheClassesThatNeedItUseVertxsInternalApi() {
     noClasses().that().haveNameNotMatching("dev\\.singleflight\\.impl\\.(Flight|FlightMap|local\\.SingleFlightProxy"
-        + "|local\\.FlightServer|local\\.BatchReplies|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower)(\\$.*)?")
+        + "|local\\.FlightServer|local\\.BatchReplies|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower"
+        + "|tracing\\.FlightTracing|tracing\\.OpenTelemetryFlightTracing)(\\$.*)?")
       .should().dependOnClassesThat(resideInAPackage("io.vertx.core.internal.."))
       .check(library);
   }
@@ -51,7 +53,8 @@ class ArchitectureTest {
     noClasses().that(resideInAPackage("dev.singleflight"))
       .should().dependOnClassesThat(resideInAPackage("dev.singleflight.impl..").and(not(belongToAnyOf(
         dev.singleflight.impl.local.SingleFlightProxy.class,   // SingleFlight.createProxy
-        dev.singleflight.impl.local.FlightServer.class,        // SingleFlightVerticle's start and stop
+        dev.singleflight.impl.local.FlightServer.class,        // SingleFlightVerticle's start and stop, SingleFlightHealth
+        dev.singleflight.impl.FlightMap.Running.class,         // SingleFlightHealth's answer
         dev.singleflight.impl.JsonNumbers.class))))            // SingleFlightOptions' checks of JSON numbers
       .check(library);
   }
@@ -62,7 +65,7 @@ class ArchitectureTest {
   }
 
   @Test
-  void theCoreDependsOnNoOtherPartButTheMeters() {
+  void theCoreDependsOnNoOtherPartButTheMetersAndTheSpans() {
     noClasses().that(resideInAPackage("dev.singleflight.impl"))
       .should().dependOnClassesThat(resideInAPackage("dev.singleflight.impl.local..")
         .or(resideInAPackage("dev.singleflight.impl.json.."))
@@ -74,6 +77,20 @@ class ArchitectureTest {
   void metricsLoadOnlyThroughTheirInterfaceSoThatMicrometerStaysOptional() {
     noClasses().that(not(resideInAPackage("dev.singleflight.impl.metrics")))
       .should().dependOnClassesThat(resideInAPackage("io.micrometer..").or(resideInAPackage("io.vertx.micrometer..")))
+      .check(library);
+  }
+
+  @Test
+  void openTelemetryIsUsedOnlyByTheClassThatTheTracerLoadsSoThatItStaysOptional() {
+    noClasses().that().haveNameNotMatching("dev\\.singleflight\\.impl\\.tracing\\.OpenTelemetryFlightTracing(\\$.*)?")
+      .should().dependOnClassesThat(resideInAPackage("io.opentelemetry..").or(resideInAPackage("io.vertx.tracing..")))
+      .check(library);
+  }
+
+  @Test
+  void onlyTheHealthProcedureUsesVertxHealthCheckSoThatItStaysOptional() {
+    noClasses().that().doNotHaveFullyQualifiedName(SingleFlightHealth.class.getName())
+      .should().dependOnClassesThat(resideInAPackage("io.vertx.ext.healthchecks.."))
       .check(library);
   }
 }

@@ -159,7 +159,7 @@ class SingleFlightOptionsTest {
   @Test
   void everyFieldOfTheJsonIsCheckedBeforeTheConverterReadsIt() {
     JsonObject every = new SingleFlightOptions().setWorkerPoolName("pool").toJson();
-    assertEquals(12, every.size(), every.encode());
+    assertEquals(13, every.size(), every.encode());
     for (String field : every.fieldNames()) {
       JsonObject json = new JsonObject().put(field, new JsonObject().put("not", "an option value"));
       IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json), field);
@@ -203,5 +203,18 @@ class SingleFlightOptionsTest {
     } finally {
       FlightTestBase.await(vertx.close());
     }
+  }
+
+  @Test
+  void traceKeysIsOffByDefaultRoundTripsAndMustBeABoolean() {
+    assertFalse(new SingleFlightOptions().isTraceKeys());
+    assertFalse(SingleFlightOptions.DEFAULT_TRACE_KEYS);
+    SingleFlightOptions on = new SingleFlightOptions().setTraceKeys(true);
+    assertEquals(true, on.toJson().getValue("traceKeys"));
+    assertTrue(new SingleFlightOptions(on.toJson()).isTraceKeys());
+    assertTrue(new SingleFlightOptions(on).isTraceKeys());
+    IllegalArgumentException failure = assertThrows(IllegalArgumentException.class,
+      () -> new SingleFlightOptions(new JsonObject().put("traceKeys", "yes")));
+    assertTrue(failure.getMessage().contains("traceKeys") && failure.getMessage().contains("yes"), failure.getMessage());
   }
 }

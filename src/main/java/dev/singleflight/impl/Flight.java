@@ -1,6 +1,7 @@
 package dev.singleflight.impl;
 
 import dev.singleflight.CallerTimeoutException;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 
@@ -30,7 +31,10 @@ public final class Flight {
 
   final String key;
   private final FlightMap owner;
-  /** {@link System#nanoTime()} at start, kept only for metrics. */
+  /**
+   * {@link System#nanoTime()} at start, for metrics and the age that the health check reports; 0 when
+   * neither measures (no clock read on the hot path).
+   */
   final long startNanos;
   /** The callers without a timeout. */
   private final ArrayList<Promise<Object>> waiters = new ArrayList<>(4);
@@ -43,6 +47,8 @@ public final class Flight {
   private long timeoutTimerDue;
   /** The timer of maxFlightTime, or -1. */
   long flightTimer = -1;
+  /** The execution's span, or {@code null} when the verticle is not traced. */
+  FlightTracing.ExecutionSpan span;
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
   private boolean done;
@@ -78,6 +84,11 @@ public final class Flight {
     }
   }
 
+  /** @return the execution's span, or {@code null} when the verticle is not traced */
+  public FlightTracing.ExecutionSpan span() {
+    return span;
+  }
+
   /** @return the callers still waiting */
   int waiting() {
     return waiting;
@@ -97,6 +108,9 @@ public final class Flight {
     }
     done = true;
     cancelTimers();
+    if (span != null) {
+      span.ended(outcome, waiting);
+    }
     waiting = 0;
     List<Promise<Object>> served = waiters;
     if (deadlines != null && !deadlines.isEmpty()) {
@@ -184,6 +198,9 @@ public final class Flight {
   void cancel() {
     done = true;
     cancelTimers();
+    if (span != null) {
+      span.cancelled();
+    }
     waiters.clear();
     if (deadlines != null) {
       deadlines.clear();

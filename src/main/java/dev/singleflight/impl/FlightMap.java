@@ -4,6 +4,7 @@ import dev.singleflight.KeyTooLongException;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.VerticleStoppedException;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -37,12 +38,19 @@ public final class FlightMap {
   private final SingleFlightOptions options;
   /** Null when metrics are off. */
   private final FlightMetrics metrics;
+  /** Null when the Vert.x instance does not trace with OpenTelemetry. */
+  private final FlightTracing tracing;
   /** The dedicated pool of blocking functions, or {@code null} for the context's worker pool. */
   private final WorkerExecutor workers;
   private final Map<String, Flight> flights = new HashMap<>();
   /** Flights still running after a forget took their key: their callers wait for them too. */
   private final Set<Flight> forgotten = new HashSet<>();
   private boolean closed;
+  /**
+   * {@link System#nanoTime()} of the first {@link #running()}, from which flights record their start
+   * even without metrics; 0 before it.
+   */
+  private long timedSince;
   /** True while a flight's work is being started, to tell an outcome that is already there. */
   private boolean starting;
 
@@ -51,6 +59,7 @@ public final class FlightMap {
     this.options = options;
     this.metrics = metrics;
     this.workers = workers;
+    this.tracing = FlightTracing.create(context, options.getAddress(), options.isTraceKeys());
   }
 
   /**
@@ -81,6 +90,9 @@ public final class FlightMap {
       if (metrics != null) {
         metrics.follower();
       }
+      if (flight.span != null) {
+        flight.span.joined(waiter);
+      }
       flight.addWaiter(waiter, timed, deadline);
       return;
     }
@@ -94,7 +106,10 @@ public final class FlightMap {
     if (metrics != null) {
       metrics.leader();
     }
-    Flight started = new Flight(key, this, metrics != null);
+    Flight started = new Flight(key, this, metrics != null || timedSince != 0);
+    if (tracing != null) {
+      started.span = tracing.executionStarted(key);
+    }
     flights.put(key, started);
     started.addWaiter(waiter, timed, deadline);
     if (options.getMaxFlightTime() > 0) {
@@ -128,7 +143,7 @@ public final class FlightMap {
    */
   private Future<Object> start(Execution execution, Flight flight) {
     try {
-      return execution.start(this, flight);
+      return flight.span == null ? execution.start(this, flight) : flight.span.within(() -> execution.start(this, flight));
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }
@@ -162,7 +177,46 @@ public final class FlightMap {
 
   /** Runs a blocking task on a worker thread (the dedicated pool, if any), unordered. */
   Future<Object> executeBlocking(Callable<Object> task) {
-    return workers != null ? workers.executeBlocking(task, false) : context.executeBlocking(task, false);
+    if (workers != null) {
+      return workers.executeBlocking(task, false);
+    }
+    // Traced, on the current context: the duplicate whose current span is the execution's.
+    return (tracing == null ? context : ContextInternal.current()).executeBlocking(task, false);
+  }
+
+  /** @return the spans of this verticle instance, or {@code null} when it is not traced */
+  public FlightTracing tracing() {
+    return tracing;
+  }
+
+  /**
+   * The flights running now, and how long the oldest has run.
+   *
+   * @param count flights running now, forgotten ones still running included
+   * @param oldestStartNanos the {@link System#nanoTime()} at which the oldest of them started; meaningful
+   *                         only when {@code count} is not 0
+   */
+  public record Running(int count, long oldestStartNanos) {
+  }
+
+  /**
+   * @return the flights running now. From the first call on, every flight records its start; a flight
+   * that started before it without metrics counts as started at the first call
+   */
+  public Running running() {
+    assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
+    if (timedSince == 0) {
+      timedSince = System.nanoTime();
+    }
+    int count = 0;
+    long oldest = 0;
+    List<Flight> running = new ArrayList<>(flights.values());
+    running.addAll(forgotten);
+    for (Flight flight : running) {
+      long start = flight.startNanos != 0 ? flight.startNanos : timedSince;
+      oldest = count++ == 0 || start - oldest < 0 ? start : oldest;
+    }
+    return new Running(count, oldest);
   }
 
   /** @return whether {@link #close()} was called */

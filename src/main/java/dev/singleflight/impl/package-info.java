@@ -15,7 +15,9 @@
  *   <li>{@link dev.singleflight.impl.Flight}: the callers waiting for the execution, their timeouts, and
  *   the fan-out of its outcome to each of them.</li>
  * </ol>
- * Meters are in {@link dev.singleflight.impl.metrics}, loaded only when Micrometer metrics are on.
+ * Meters are in {@link dev.singleflight.impl.metrics}, loaded only when Micrometer metrics are on;
+ * spans in {@link dev.singleflight.impl.tracing}, whose OpenTelemetry part loads only when the Vert.x
+ * instance traces with vertx-opentelemetry.
  *
  * <p>Words used one way throughout: a <em>caller</em> waits for a <em>flight</em> of a <em>key</em>;
  * a caller <em>joins</em> a flight (a node joins the flight at the key's owner the same way); the call

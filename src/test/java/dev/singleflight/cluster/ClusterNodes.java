@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -11,9 +12,12 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -59,6 +63,8 @@ public final class ClusterNodes implements AutoCloseable {
   private final List<MeterRegistry> registries = new ArrayList<>();
   private final List<String> registryNames = new ArrayList<>();
   private final boolean metrics;
+  /** The tracer factory of every node, when started with tracing; else {@code null}. */
+  private VertxTracerFactory tracer;
 
   /** Free loopback ports, one per node: each node listens on its own and lists all as members. */
   private final List<Integer> ports = new ArrayList<>();
@@ -82,8 +88,18 @@ public final class ClusterNodes implements AutoCloseable {
     return start(count, true);
   }
 
+  /** Like {@link #start(int)}, each node traced with OpenTelemetry by {@code openTelemetry} (vertx-opentelemetry). */
+  public static ClusterNodes startWithTracing(int count, OpenTelemetry openTelemetry) throws Exception {
+    return start(count, false, new OpenTelemetryTracingFactory(openTelemetry));
+  }
+
   private static ClusterNodes start(int count, boolean metrics) throws Exception {
+    return start(count, metrics, null);
+  }
+
+  private static ClusterNodes start(int count, boolean metrics, VertxTracerFactory tracer) throws Exception {
     ClusterNodes cluster = new ClusterNodes(count, metrics);
+    cluster.tracer = tracer;
     MEMBERSHIP.forEach(logger -> logger.setLevel(Level.SEVERE));
     try {
       for (int i = 0; i < count; i++) {
@@ -126,6 +142,10 @@ public final class ClusterNodes implements AutoCloseable {
       registryNames.add(registryName);
       builder.withMetrics(new MicrometerMetricsFactory(registry));
       registries.add(registry);
+    }
+    if (tracer != null) {
+      options.setTracingOptions(new OpenTelemetryOptions());
+      builder.withTracer(tracer);
     }
     Vertx vertx = await(builder.with(options).buildClustered());
     nodes.add(vertx);

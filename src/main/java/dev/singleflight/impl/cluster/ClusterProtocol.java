@@ -27,6 +27,11 @@ final class ClusterProtocol {
   static final String OUTCOME = "singleflight-outcome";
   static final String FAILURE_CLASS = "singleflight-failure-class";
   static final String FAILURE_MESSAGE = "singleflight-failure-message";
+  /**
+   * In a result and in the owner's answer to followers, when the leader node traces: the W3C
+   * {@code traceparent} of its execution span, which the followers' spans link to.
+   */
+  static final String TRACE = "singleflight-trace";
 
   static final String JOIN = "join";
   static final String RESULT = "result";

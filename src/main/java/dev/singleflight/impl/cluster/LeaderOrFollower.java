@@ -25,6 +25,7 @@ import static dev.singleflight.impl.cluster.ClusterProtocol.OUTCOME;
 import static dev.singleflight.impl.cluster.ClusterProtocol.RESULT;
 import static dev.singleflight.impl.cluster.ClusterProtocol.ROLE;
 import static dev.singleflight.impl.cluster.ClusterProtocol.TOKEN;
+import static dev.singleflight.impl.cluster.ClusterProtocol.TRACE;
 import static dev.singleflight.impl.cluster.ClusterProtocol.failure;
 
 /**
@@ -62,6 +63,9 @@ final class LeaderOrFollower implements Execution {
       } else if (LEADER.equals(ar.result().headers().get(ROLE))) {
         lead(flights, flight, join.owner, ar.result().headers().get(TOKEN), outcome);
       } else {
+        if (flight.span() != null) {
+          flight.span().ranOnAnotherNode(ar.result().headers().get(TRACE));
+        }
         outcome.handle(ClusterProtocol.decode(ar.result()));
       }
     });
@@ -75,11 +79,12 @@ final class LeaderOrFollower implements Execution {
     } catch (Throwable t) {
       run = Future.failedFuture(t);
     }
+    String trace = flight.span() == null ? null : flight.span().traceParent();
     run.onComplete(result -> {
       if (context.inThread()) {
-        finish(owner, token, result, outcome);
+        finish(owner, token, trace, result, outcome);
       } else {
-        context.runOnContext(v -> finish(owner, token, result, outcome));
+        context.runOnContext(v -> finish(owner, token, trace, result, outcome));
       }
     });
   }
@@ -89,9 +94,9 @@ final class LeaderOrFollower implements Execution {
    * outcome goes to the owner first, so that the other nodes' callers are not kept waiting while this
    * node's callers are answered.
    */
-  private void finish(String owner, String token, AsyncResult<Object> result, Promise<Object> outcome) {
+  private void finish(String owner, String token, String trace, AsyncResult<Object> result, Promise<Object> outcome) {
     try {
-      report(owner, token, result);
+      report(owner, token, trace, result);
     } finally {
       outcome.handle(result);
     }
@@ -102,10 +107,15 @@ final class LeaderOrFollower implements Execution {
    * that does not encode) crosses as a failure naming its type; a report that fails on its way, but
    * for the owner being gone or stopping (the followers then ask the next owner), is followed by a
    * failure report, so that the owner's flight never waits for ever.
+   *
+   * @param trace the {@code traceparent} of this node's execution span, or {@code null} when it is not traced
    */
-  private void report(String owner, String token, AsyncResult<Object> result) {
+  private void report(String owner, String token, String trace, AsyncResult<Object> result) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
       .set(OP, RESULT).set(KEY, key).set(NODE, owners.nodeId()).set(TOKEN, token);
+    if (trace != null) {
+      headers.set(TRACE, trace);
+    }
     if (result.failed()) {
       sendReport(owner, null, failure(headers, result.cause()), true);
       return;

@@ -18,7 +18,9 @@
  *   in {@code result}</td></tr>
  *   <tr><td>{@code result}</td><td>the leader node, to the owner</td><td>{@code singleflight-token},
  *   {@code singleflight-outcome} ({@code success} or {@code failure}), for a failure
- *   {@code singleflight-failure-class} and {@code singleflight-failure-message}</td><td>the result, or
+ *   {@code singleflight-failure-class} and {@code singleflight-failure-message}; when the leader node
+ *   traces, {@code singleflight-trace} (the W3C {@code traceparent} of its execution span, which the
+ *   owner's answers carry on)</td><td>the result, or
  *   none for a failure</td><td>empty; the owner then answers every follower's join and frees the
  *   key</td></tr>
  *   <tr><td>{@code forget}</td><td>a node that was asked to forget (a proxy or a JSON forget), to the

@@ -6,6 +6,7 @@ import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
 import dev.singleflight.impl.metrics.FlightMetrics;
+import dev.singleflight.impl.tracing.FlightTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -44,6 +45,8 @@ public final class FlightServer {
   private WorkerExecutor workers;
   private FlightMap flights;
   private BatchGroup batches;
+  /** The flight map's spans, or {@code null} when it is not traced. */
+  private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
@@ -103,6 +106,7 @@ public final class FlightServer {
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
     batches = new BatchGroup(context, flights, metrics, options.isCancelAbandoned());
+    tracing = flights.tracing();
     jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, batches, options, this::joinAtOwners);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
@@ -155,7 +159,7 @@ public final class FlightServer {
    */
   void submit(ProxyCall call) {
     try {
-      context.runOnContext(v -> serve(call));
+      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
     } catch (RuntimeException closed) {
       call.promise().tryFail(flights.stopped());
     }
@@ -165,9 +169,14 @@ public final class FlightServer {
    * Hands the call of a key of a batch to this instance's event loop; thread-safe. Calls queued
    * together are served by one task: a batch gathers many keys, and their calls would otherwise cost
    * a task each. A call still reaches the instance before any call its thread makes afterwards: the
-   * task that serves it was queued before them.
+   * task that serves it was queued before them. Traced, each call is a task of its own, which carries
+   * its caller's trace.
    */
   void submitBatched(ProxyCall call) {
+    if (tracing != null) {
+      submit(call);
+      return;
+    }
     batched.add(call);
     if (batchedScheduled.compareAndSet(false, true)) {
       try {
@@ -200,6 +209,48 @@ public final class FlightServer {
       // A key of a batch joins this node's batch only when this node leads its flight.
       cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call.execution(batches));
     }
+  }
+
+  /**
+   * Asks each instance of the verticle deployed at {@code address} in {@code vertx} for its running
+   * flights, on its event loop; thread-safe. An instance whose event loop is blocked answers late.
+   *
+   * @return the flights running in all the instances, and the start of the oldest; failed with an
+   * {@link IllegalStateException} when no verticle is deployed at {@code address}, or it is stopping
+   */
+  public static Future<FlightMap.Running> running(Vertx vertx, String address) {
+    InstanceGroup group = InstanceGroup.published(vertx, address);
+    if (group == null || !group.isOpen()) {
+      return Future.failedFuture(new IllegalStateException("no SingleFlightVerticle is deployed at '" + address + "'"));
+    }
+    List<Future<FlightMap.Running>> each = new ArrayList<>();
+    for (FlightServer instance : group.instances()) {
+      Promise<FlightMap.Running> running = Promise.promise();
+      try {
+        instance.context.runOnContext(v -> {
+          if (instance.flights.isClosed()) {
+            running.fail(new IllegalStateException("the SingleFlightVerticle at '" + address + "' is stopping"));
+          } else {
+            running.complete(instance.flights.running());
+          }
+        });
+      } catch (RuntimeException closed) {
+        running.fail(closed);
+      }
+      each.add(running.future());
+    }
+    return Future.all(each).map(all -> {
+      int count = 0;
+      long oldest = 0;
+      for (int i = 0; i < all.size(); i++) {
+        FlightMap.Running instance = all.resultAt(i);
+        if (instance.count() > 0 && (count == 0 || instance.oldestStartNanos() - oldest < 0)) {
+          oldest = instance.oldestStartNanos();
+        }
+        count += instance.count();
+      }
+      return new FlightMap.Running(count, oldest);
+    });
   }
 
   private Future<Void> listen(String address, Handler<Message<Object>> handler) {
@@ -248,7 +299,7 @@ public final class FlightServer {
     if (owner == this) {
       handleJson(message);
     } else {
-      owner.context.runOnContext(v -> owner.handleJson(message));
+      (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));
     }
   }
 }

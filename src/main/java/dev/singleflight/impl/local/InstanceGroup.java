@@ -8,6 +8,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -118,6 +120,15 @@ public final class InstanceGroup implements Shareable {
     open = false;
     STARTING.remove(deploymentId, this);
     registry(vertx).removeIfPresent(address, this);
+  }
+
+  /** @return the instances, each once registered */
+  List<FlightServer> instances() {
+    List<FlightServer> all = new ArrayList<>(instances.length());
+    for (int i = 0; i < instances.length(); i++) {
+      all.add(instances.get(i));
+    }
+    return all;
   }
 
   /** @return the instance that owns {@code key} */

@@ -33,6 +33,26 @@ class StampedeDemoTest {
   }
 
   @Test
+  void traceThenPrintsTheSpansOfThreeRequestsCollapsedIntoOneExecutionAndTheLinksOfTheTwoWaits() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = StampedeDemo.run(new String[] {"--requests", "20", "--trace"}, print(out), print(err), false);
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(StampedeDemo.OK, code, () -> printed + err);
+    List<String> spans = printed.lines().filter(line -> line.startsWith("'")).toList();
+    List<String> executions = spans.stream().filter(line -> line.startsWith("'singleflight.execute' : ")).toList();
+    assertEquals(1, executions.size(), printed);
+    assertTrue(executions.get(0).contains("singleflight.waiters=3"), printed);
+    assertEquals(2, spans.stream().filter(line -> line.startsWith("'singleflight.wait' : ")).count(), printed);
+    assertEquals(3, spans.stream().filter(line -> line.startsWith("'GET' : ")).count(), printed);
+    // "'name' : <trace id> <span id> KIND ...": each wait is linked to the execution's span.
+    String executionSpan = executions.get(0).split(" ")[3];
+    List<String> links = printed.lines().filter(line -> line.startsWith("link: 'singleflight.wait'")).toList();
+    assertEquals(2, links.size(), printed);
+    assertTrue(links.stream().allMatch(link -> link.contains("-> span " + executionSpan)), printed);
+  }
+
+  @Test
   void badCommandLinesPrintTheReasonAndTheUsageToStderrAndExitTwo() {
     String[][] badArgs = {
       {"--bogus"}, {"--requests", "0"}, {"--requests", "-5"}, {"--requests", "many"}, {"--requests"},

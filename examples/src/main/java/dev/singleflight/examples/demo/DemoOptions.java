@@ -32,6 +32,9 @@ public final class DemoOptions {
   private boolean serve;
   /** Null unless {@code --port} was given. */
   private Integer port;
+  @Option(names = "--trace", description = "after the load phase, trace 3 concurrent requests for one user with OpenTelemetry"
+    + " and print their spans")
+  private boolean trace;
   @Option(names = "--help", usageHelp = true, description = "print this message and exit")
   private boolean help;
 
@@ -78,6 +81,11 @@ public final class DemoOptions {
   /** @return whether to keep serving after the load phase */
   public boolean serve() {
     return serve;
+  }
+
+  /** @return whether to trace one collapsed request after the load phase and print its spans */
+  public boolean trace() {
+    return trace;
   }
 
   /** @return the port to listen on: the one given, else {@link #DEFAULT_SERVE_PORT} with {@code --serve}, else 0 (any free port) */

@@ -15,6 +15,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
@@ -71,12 +72,24 @@ public final class Stampede {
   private final PrometheusMeterRegistry registry;
   private final UserDao dao;
   private final UserServer server;
+  /** Null without {@code --trace}. */
+  private final DemoTracing tracing;
 
-  private Stampede(Vertx vertx, PrometheusMeterRegistry registry, UserDao dao, UserServer server) {
+  private Stampede(Vertx vertx, PrometheusMeterRegistry registry, UserDao dao, UserServer server, DemoTracing tracing) {
     this.vertx = vertx;
     this.registry = registry;
     this.dao = dao;
     this.server = server;
+    this.tracing = tracing;
+  }
+
+  /**
+   * Starts the demo without tracing.
+   *
+   * @see #start(int, DemoTracing)
+   */
+  public static Stampede start(int port) throws Exception {
+    return start(port, null);
   }
 
   /**
@@ -84,23 +97,24 @@ public final class Stampede {
    * starts the server on 127.0.0.1.
    *
    * @param port the port; 0 picks a free one
+   * @param tracing the tracing of {@link #traceOneCollapsedRequest}, or {@code null} for none
    * @return the running demo; {@link #close()} stops it all
    * @throws Exception when the database or the server fails to start, e.g. the port is taken
    */
-  public static Stampede start(int port) throws Exception {
+  public static Stampede start(int port, DemoTracing tracing) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // vertx-micrometer-metrics keeps one registry per name for the whole JVM and would hand this
     // instance the registry of another one alive under the same name: take a name of our own, and
     // tell the verticle.
     String registryName = "stampede-demo-" + UUID.randomUUID();
-    Vertx vertx = vertxWithMetrics(registry, registryName);
+    Vertx vertx = vertxWithMetrics(registry, registryName, tracing);
     UserDao dao = null;
     try {
       dao = UserDao.open();
       vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setMetricsRegistryName(registryName))).await();
       SingleFlight flights = SingleFlight.createProxy(vertx);
       UserServer server = UserServer.start(vertx, flights, dao, registry, port, Runtime.getRuntime().availableProcessors()).await();
-      return new Stampede(vertx, registry, dao, server);
+      return new Stampede(vertx, registry, dao, server, tracing);
     } catch (Exception e) {
       if (dao != null) {
         try {
@@ -116,18 +130,56 @@ public final class Stampede {
 
   /**
    * A Vert.x instance whose Micrometer metrics, the single-flight verticle's included, go to
-   * {@code registry}.
+   * {@code registry}; traced with OpenTelemetry when {@code tracing} is not {@code null}.
    */
-  private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry, String registryName) {
+  private static Vertx vertxWithMetrics(PrometheusMeterRegistry registry, String registryName, DemoTracing tracing) {
     VertxGaugeWarningFilter.install();
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setRegistryName(registryName)
       .setEnabled(true);
+    if (tracing == null) {
+      return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    }
     return Vertx.builder()
-      .with(new VertxOptions().setMetricsOptions(metrics))
+      .with(new VertxOptions().setMetricsOptions(metrics).setTracingOptions(new OpenTelemetryOptions()))
       .withMetrics(new MicrometerMetricsFactory(registry))
+      .withTracer(tracing.tracerFactory())
       .build();
+  }
+
+  /**
+   * Sends {@code callers} concurrent requests for user 1 to the collapsed route, each the root of a
+   * trace of its own, and prints their spans on {@code out} through the logging exporter: each
+   * request's {@code GET} server span; one {@code singleflight.execute} span, in the trace of the
+   * request that led the flight; one {@code singleflight.wait} span in each other request's trace,
+   * and its link to the execution span. Needs a demo started with a {@link DemoTracing}.
+   *
+   * @param callers the requests, at least 2
+   * @throws Exception when interrupted or the requests fail
+   */
+  public void traceOneCollapsedRequest(int callers, PrintStream out) throws Exception {
+    WebClient client = WebClient.create(vertx,
+      new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port()),
+      new PoolOptions().setHttp1MaxSize(callers));
+    try {
+      // Connections first, so that the traced requests are the only ones.
+      send(client, callers, i -> UserServer.HEALTH, new Histogram(SIGNIFICANT_DIGITS), new AtomicInteger()).await();
+      // A server span per request, the execution span, a wait span per request that joined.
+      tracing.record(() -> {
+        server.expectStampede(callers);
+        int failed = send(client, callers, i -> UserServer.COLLAPSED + "1", new Histogram(SIGNIFICANT_DIGITS), new AtomicInteger())
+          .await();
+        if (failed > 0) {
+          throw new IllegalStateException(failed + " traced requests failed");
+        }
+      }, callers + 1 + (callers - 1), out);
+    } finally {
+      client.close();
+    }
   }
 
   /** @return the port the server listens on */
@@ -187,7 +239,7 @@ public final class Stampede {
       .count();
   }
 
-  /** Closes the server, drops the database, and closes Vert.x. */
+  /** Closes the server, drops the database, and closes Vert.x (and the tracing, if any). */
   public void close() throws Exception {
     try {
       server.close().await();
@@ -196,6 +248,9 @@ public final class Stampede {
         dao.close();
       } finally {
         vertx.close().await();
+        if (tracing != null) {
+          tracing.close();
+        }
       }
     }
   }

@@ -92,7 +92,7 @@ public final class StampedeDemo implements Callable<Integer> {
   }
 
   private static int run(DemoOptions options, PrintStream out, PrintStream err, boolean terminal) throws Exception {
-    Stampede stampede = Stampede.start(options.port());
+    Stampede stampede = Stampede.start(options.port(), options.trace() ? new DemoTracing() : null);
     try {
       out.printf("machine: %d cores, Java %s, %s %s%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));
@@ -103,6 +103,11 @@ public final class StampedeDemo implements Callable<Integer> {
       List<Stampede.Phase> phases = stampede.load(options.requests(), options.ids(), err, terminal);
       printTable(phases, out);
       printCalls(stampede.calls(), out);
+      if (options.trace()) {
+        out.println();
+        out.println("spans of 3 concurrent requests for user 1 (OpenTelemetry's logging exporter):");
+        stampede.traceOneCollapsedRequest(3, out);
+      }
       int failed = phases.stream().mapToInt(Stampede.Phase::failed).sum();
       if (options.coldIds() > 0) {
         out.println();
