@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -568,6 +569,82 @@ class BatchTest extends FlightTestBase {
       users.get("2").onComplete(other);
     });
     assertEquals("v:2", await(other.future()));
+  }
+
+  @Test
+  void aStormOfCallsFromManyThreadsAndContextsAnswersEveryCallerWithItsKeysValueAndWedgesNoKey() throws Exception {
+    storm();
+  }
+
+  @Test
+  void withCancelAbandonedAStormAnswersEveryCallerAndWedgesNoKey() throws Exception {
+    await(vertx.undeploy(deploymentId));
+    await(vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setCancelAbandoned(true))));
+    storm();
+  }
+
+  /**
+   * Calls of 300 keys from two plain threads and two event-loop contexts, 5 000 each, one in seven with a
+   * timeout of a few ms, one in 97 followed by a forget of its key, against a loader that answers on a
+   * worker thread a moment later; then every caller must have its key's value or its timeout, and a new
+   * call of each key its value.
+   */
+  private void storm() throws Exception {
+    int threads = 4;
+    int callsPerThread = 5_000;
+    int keys = 300;
+    List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    // The loader answers on a worker thread, after a moment: keys stay in flight while others join them.
+    Batch<String> users = flights.batchAsync("users", batch -> {
+      batchSizes.add(batch.size());
+      return vertx.executeBlocking(() -> {
+        Thread.sleep(1);
+        return batch.stream().collect(Collectors.toMap(key -> key, key -> "v:" + key));
+      }, false);
+    }, options(50, 0));
+    List<Map.Entry<String, Future<String>>> calls = new CopyOnWriteArrayList<>();
+    CountDownLatch asked = new CountDownLatch(threads);
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      Runnable caller = () -> {
+        java.util.Random random = new java.util.Random(seed);
+        for (int i = 0; i < callsPerThread; i++) {
+          String key = String.valueOf(random.nextInt(keys));
+          calls.add(Map.entry(key, i % 7 == 0 ? users.get(key, Duration.ofMillis(1 + random.nextInt(5))) : users.get(key)));
+          if (i % 97 == 0) {
+            users.forget(key);
+          }
+        }
+        asked.countDown();
+      };
+      // Half the callers on plain threads, half on event-loop contexts.
+      if (t % 2 == 0) {
+        new Thread(caller).start();
+      } else {
+        vertx.runOnContext(v -> caller.run());
+      }
+    }
+    awaitLatch(asked);
+    int timedOut = 0;
+    for (Map.Entry<String, Future<String>> call : calls) {
+      if (failureOrValue(call.getValue()) instanceof CallerTimeoutException) {
+        timedOut++;
+      } else {
+        assertEquals("v:" + call.getKey(), call.getValue().result());
+      }
+    }
+    assertTrue(timedOut < calls.size() / 7 + 1, timedOut + " callers timed out");
+    assertTrue(batchSizes.stream().allMatch(size -> size >= 1 && size <= 50), batchSizes.toString());
+    // No key is wedged: a new call of each key gets its value.
+    Map<String, String> after = await(users.getAll(IntStream.range(0, keys).mapToObj(String::valueOf).toList()));
+    after.forEach((key, value) -> assertEquals("v:" + key, value));
+  }
+
+  /** @return the failure of {@code future}, or its value, once it completed */
+  static Object failureOrValue(Future<?> future) throws Exception {
+    CompletableFuture<Object> outcome = new CompletableFuture<>();
+    future.onComplete(value -> outcome.complete(value.failed() ? value.cause() : value.result()));
+    return outcome.get(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 
   @Test

@@ -191,12 +191,19 @@ public final class FlightServer {
     }
   }
 
-  /** Serves the queued calls of keys of batches, those that come while it runs included. */
+  /**
+   * Serves the queued calls of keys of batches, those that come while it runs included. A call whose
+   * serving throws fails alone; the calls after it are still served.
+   */
   private void serveBatched() {
     batchedScheduled.set(false);
     ProxyCall call;
     while ((call = batched.poll()) != null) {
-      serve(call);
+      try {
+        serve(call);
+      } catch (RuntimeException e) {
+        call.promise().tryFail(e);
+      }
     }
   }
 
