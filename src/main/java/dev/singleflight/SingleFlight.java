@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -16,6 +17,10 @@ import java.util.function.Supplier;
  * for it; every one of them gets the very same result object, or the very same {@link Throwable}
  * (checked exceptions and {@link Error}s unwrapped). Once the flight completes the key is free
  * again: nothing is cached, failures neither. Calls for different keys never wait for each other.
+ * The verticle's options change two of these: with {@code copyResults} every caller but the first
+ * gets its own copy of a mutable result, and with {@code hedgeAfter} a slow flight starts the
+ * function again and completes every caller with the first success
+ * ({@link SingleFlightOptions#setHedgeAfter(long)}).
  *
  * <p>Threading: a returned {@link Future} completes on the caller's Vert.x context when the call is
  * made on one (its {@code onComplete} handlers run there); from a non-Vert.x thread it completes on
@@ -29,6 +34,8 @@ import java.util.function.Supplier;
  *   maxWaiters was reached;</li>
  *   <li>{@link IllegalArgumentException}: the key is longer than the verticle's maxKeyLength;</li>
  *   <li>{@link RemoteFlightException}: clustered, the function ran on another node and failed;</li>
+ *   <li>what a result's {@link io.vertx.core.shareddata.Shareable#copy()} threw: the verticle's
+ *   {@code copyResults} is on and this caller's copy failed;</li>
  *   <li>{@link IllegalStateException}: the verticle was undeployed while the caller waited;</li>
  *   <li>{@link io.vertx.core.eventbus.ReplyException} with
  *   {@link io.vertx.core.eventbus.ReplyFailure#NO_HANDLERS}: no verticle is deployed at the
@@ -158,4 +165,39 @@ public interface SingleFlight {
    * @throws NullPointerException when {@code key} is {@code null}
    */
   Future<Void> forget(String key);
+
+  /**
+   * Like {@link #flight(String, Callable, Duration)}, but tells the caller, besides the value, whether
+   * it was shared with other callers and whether this call led the flight ({@link FlightResult}).
+   * Blocking and asynchronous calls, with or without a result, share one flight for a key.
+   *
+   * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
+   *                no limit
+   * @return the flight's value and how this call took part, or the flight's failure
+   * @throws NullPointerException when {@code key} or {@code fn} is {@code null}
+   * @throws IllegalArgumentException when {@code timeout} is zero or negative
+   */
+  <T> Future<FlightResult<T>> flightResult(String key, Callable<T> fn, Duration timeout);
+
+  /**
+   * Like {@link #flightAsync(String, Supplier, Duration)}, but tells the caller, besides the value,
+   * whether it was shared with other callers and whether this call led the flight ({@link FlightResult}).
+   *
+   * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
+   *                no limit
+   * @return the flight's value and how this call took part, or the flight's failure
+   * @throws NullPointerException when {@code key} or {@code fn} is {@code null}
+   * @throws IllegalArgumentException when {@code timeout} is zero or negative
+   */
+  <T> Future<FlightResult<T>> flightAsyncResult(String key, Supplier<Future<T>> fn, Duration timeout);
+
+  /**
+   * The keys in flight now, for operators who need to see what is stuck: over every instance of the
+   * verticle's deployment (clustered: on this node). A forgotten flight is no longer in flight, even
+   * while its function still runs for the callers it had.
+   *
+   * @return a Future of the keys, a set of its own; failed like a call when no verticle is deployed
+   * at the address ({@link io.vertx.core.eventbus.ReplyException}) or it was undeployed
+   */
+  Future<Set<String>> inFlight();
 }

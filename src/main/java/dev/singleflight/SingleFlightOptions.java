@@ -21,7 +21,8 @@ import java.util.regex.PatternSyntaxException;
  * The JSON field of each option is its name: {@code address}, {@code allowedAddresses},
  * {@code maxFlightTime}, {@code cancelAbandoned}, {@code maxInFlight}, {@code maxWaiters},
  * {@code maxKeyLength}, {@code maxTimeout}, {@code workerPoolName}, {@code workerPoolSize},
- * {@code clustered}, {@code metricsRegistryName}, {@code traceKeys}.
+ * {@code clustered}, {@code metricsRegistryName}, {@code traceKeys}, {@code hedgeAfter}, {@code maxHedges},
+ * {@code copyResults}.
  *
  * <p>The JSON converter, {@code SingleFlightOptionsConverter}, is generated at build time by vertx-codegen
  * from the getters and setters ({@link JsonGen}, package-private methods); it is not kept in the sources
@@ -62,6 +63,14 @@ public class SingleFlightOptions {
   public static final String DEFAULT_METRICS_REGISTRY_NAME = "default";
   /** By default spans record a hash of each key, not the key: {@value}. */
   public static final boolean DEFAULT_TRACE_KEYS = false;
+  /** By default flights are not hedged: {@value} (off). */
+  public static final long DEFAULT_HEDGE_AFTER = 0;
+  /** By default a hedged flight starts at most {@value} extra execution. */
+  public static final int DEFAULT_MAX_HEDGES = 1;
+  /** The largest {@code maxHedges} accepted: {@value}. */
+  public static final int MAX_HEDGES_LIMIT = 100;
+  /** By default every caller of a flight gets the very same result instance: {@value}. */
+  public static final boolean DEFAULT_COPY_RESULTS = false;
 
   private String address;
   private List<String> allowedAddresses;
@@ -76,6 +85,9 @@ public class SingleFlightOptions {
   private boolean clustered;
   private String metricsRegistryName;
   private boolean traceKeys;
+  private long hedgeAfter;
+  private int maxHedges;
+  private boolean copyResults;
 
   /** Options with every field at its default. */
   public SingleFlightOptions() {
@@ -92,6 +104,9 @@ public class SingleFlightOptions {
     clustered = DEFAULT_CLUSTERED;
     metricsRegistryName = DEFAULT_METRICS_REGISTRY_NAME;
     traceKeys = DEFAULT_TRACE_KEYS;
+    hedgeAfter = DEFAULT_HEDGE_AFTER;
+    maxHedges = DEFAULT_MAX_HEDGES;
+    copyResults = DEFAULT_COPY_RESULTS;
   }
 
   /**
@@ -113,6 +128,9 @@ public class SingleFlightOptions {
     clustered = other.clustered;
     metricsRegistryName = other.metricsRegistryName;
     traceKeys = other.traceKeys;
+    hedgeAfter = other.hedgeAfter;
+    maxHedges = other.maxHedges;
+    copyResults = other.copyResults;
   }
 
   /**
@@ -148,6 +166,9 @@ public class SingleFlightOptions {
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
     typed(json, "traceKeys", Boolean.class);
+    wholeNumber(json, "hedgeAfter", 0, Long.MAX_VALUE);
+    wholeNumber(json, "maxHedges", 1, MAX_HEDGES_LIMIT);
+    typed(json, "copyResults", Boolean.class);
     return json;
   }
 
@@ -493,6 +514,77 @@ public class SingleFlightOptions {
    */
   public SingleFlightOptions setTraceKeys(boolean traceKeys) {
     this.traceKeys = traceKeys;
+    return this;
+  }
+
+  /** @return how long a flight runs before it is hedged, in milliseconds; 0 (the default) is never */
+  public long getHedgeAfter() {
+    return hedgeAfter;
+  }
+
+  /**
+   * Hedges slow flights: when a flight has run {@code hedgeAfter} milliseconds without an outcome,
+   * another execution of the same function starts (for a JSON-protocol flight, another downstream
+   * request), and again every {@code hedgeAfter} until {@link #getMaxHedges()} extra executions have
+   * started. The first execution to succeed completes every caller and the others' outcomes are
+   * dropped; the flight fails only once every execution started has failed, with the last failure.
+   * An execution that failed before a hedge started is not retried: the flight fails at once.
+   * Clustered, the node that leads a proxy flight hedges it, and the owner of a JSON flight's key.
+   * Each hedge is one more execution for {@link #getMaxInFlight()}. With {@link #isCancelAbandoned()},
+   * the blocking executions still running when another succeeded are interrupted.
+   *
+   * @param hedgeAfter milliseconds, 0 (the default) for no hedging
+   * @return this, for chaining
+   * @throws IllegalArgumentException when negative
+   */
+  public SingleFlightOptions setHedgeAfter(long hedgeAfter) {
+    this.hedgeAfter = notNegative("hedgeAfter", hedgeAfter);
+    return this;
+  }
+
+  /** @return the most extra executions a hedged flight starts; default {@value #DEFAULT_MAX_HEDGES} */
+  public int getMaxHedges() {
+    return maxHedges;
+  }
+
+  /**
+   * Limits the extra executions of a hedged flight ({@link #setHedgeAfter(long)}); used only when
+   * {@code hedgeAfter} is set.
+   *
+   * @param maxHedges extra executions per flight, from 1 to {@value #MAX_HEDGES_LIMIT}; default
+   *                  {@value #DEFAULT_MAX_HEDGES}
+   * @return this, for chaining
+   * @throws IllegalArgumentException when out of that range
+   */
+  public SingleFlightOptions setMaxHedges(int maxHedges) {
+    if (maxHedges < 1 || maxHedges > MAX_HEDGES_LIMIT) {
+      throw new IllegalArgumentException("maxHedges must be from 1 to " + MAX_HEDGES_LIMIT + ", was " + maxHedges);
+    }
+    this.maxHedges = maxHedges;
+    return this;
+  }
+
+  /**
+   * @return whether the callers of a flight but its leader get their own copy of a mutable result;
+   * default {@value #DEFAULT_COPY_RESULTS}
+   */
+  public boolean isCopyResults() {
+    return copyResults;
+  }
+
+  /**
+   * When {@code true}, every caller of a flight but the one that started it gets its own copy of a
+   * {@link io.vertx.core.json.JsonObject}, {@link io.vertx.core.json.JsonArray} or
+   * {@link io.vertx.core.buffer.Buffer} result, and of any {@link io.vertx.core.shareddata.Shareable}
+   * through its {@code copy()}; other results are shared as they are. The copies are made on the
+   * verticle's event loop, one per caller: see the README ("What callers share") for the cost.
+   * When {@code false} (the default) every caller gets the very same instance.
+   *
+   * @param copyResults whether to copy mutable results for the callers that did not start the flight
+   * @return this, for chaining
+   */
+  public SingleFlightOptions setCopyResults(boolean copyResults) {
+    this.copyResults = copyResults;
     return this;
   }
 

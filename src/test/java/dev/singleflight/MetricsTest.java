@@ -316,4 +316,41 @@ public class MetricsTest {
       await(plain.close());
     }
   }
+
+  double hedges(String outcome) {
+    return meter("singleflight.hedges", "outcome", outcome).counter().count();
+  }
+
+  @Test
+  void aHedgeIsCountedWonWhenItsSuccessIsTheOutcomeAndLostOtherwise() throws Exception {
+    await(vertx.undeploy(deploymentId));
+    deploymentId = await(vertx.deployVerticle(new SingleFlightVerticle(measured().setHedgeAfter(20))));
+    HedgingTest.Runs won = new HedgingTest.Runs();
+    Future<String> wonCall = flights.flightAsync("won", won);
+    Promise<String> slow = won.next();
+    won.next().complete("hedge");
+    assertEquals("hedge", await(wonCall));
+    assertEquals(1.0, hedges("won"));
+    assertEquals(0.0, hedges("lost"));
+    slow.complete("late");
+
+    HedgingTest.Runs lost = new HedgingTest.Runs();
+    Future<String> lostCall = flights.flightAsync("lost", lost);
+    Promise<String> first = lost.next();
+    Promise<String> hedge = lost.next();
+    first.complete("first");
+    assertEquals("first", await(lostCall));
+    hedge.fail(new IllegalStateException("late"));
+
+    HedgingTest.Runs failed = new HedgingTest.Runs();
+    Future<String> failedCall = flights.flightAsync("failed", failed);
+    Promise<String> failedFirst = failed.next();
+    failed.next().fail(new IllegalStateException("hedge failed"));
+    failedFirst.fail(new IllegalStateException("first failed"));
+    failureOf(failedCall);
+    barrier();
+    assertEquals(1.0, hedges("won"));
+    assertEquals(2.0, hedges("lost"));
+    assertEquals(1, executions("failure"), "a hedged flight is one execution in singleflight.executions");
+  }
 }

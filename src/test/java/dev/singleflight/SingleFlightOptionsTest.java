@@ -36,6 +36,9 @@ class SingleFlightOptionsTest {
     assertNull(defaults.getWorkerPoolName());
     assertEquals(20, defaults.getWorkerPoolSize());
     assertFalse(defaults.isClustered());
+    assertEquals(0, defaults.getHedgeAfter());
+    assertEquals(1, defaults.getMaxHedges());
+    assertFalse(defaults.isCopyResults());
     assertEquals(SingleFlightOptions.DEFAULT_ADDRESS, new SingleFlightOptions(new JsonObject()).getAddress());
   }
 
@@ -61,7 +64,10 @@ class SingleFlightOptionsTest {
       .setMetricsRegistryName("app")
       .setWorkerPoolName("lookups")
       .setWorkerPoolSize(8)
-      .setClustered(true);
+      .setClustered(true)
+      .setHedgeAfter(50)
+      .setMaxHedges(2)
+      .setCopyResults(true);
     SingleFlightOptions read = new SingleFlightOptions(options.toJson());
     assertEquals(options.toJson(), read.toJson());
     assertEquals("users.flight", read.getAddress());
@@ -76,6 +82,9 @@ class SingleFlightOptionsTest {
     assertEquals("lookups", read.getWorkerPoolName());
     assertEquals(8, read.getWorkerPoolSize());
     assertTrue(read.isClustered());
+    assertEquals(50, read.getHedgeAfter());
+    assertEquals(2, read.getMaxHedges());
+    assertTrue(read.isCopyResults());
     assertEquals(options.toJson(), new SingleFlightOptions(options).toJson());
   }
 
@@ -97,6 +106,9 @@ class SingleFlightOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> options.setWorkerPoolName(""));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(0));
     assertThrows(IllegalArgumentException.class, () -> options.setMaxTimeout(SingleFlightOptions.MAX_TIMEOUT_LIMIT + 1));
+    assertThrows(IllegalArgumentException.class, () -> options.setHedgeAfter(-1));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxHedges(0));
+    assertThrows(IllegalArgumentException.class, () -> options.setMaxHedges(SingleFlightOptions.MAX_HEDGES_LIMIT + 1));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("cancelAbandoned", "yes")));
     assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(new JsonObject().put("maxWaiters", "many")));
   }
@@ -131,7 +143,14 @@ class SingleFlightOptionsTest {
     "cancelAbandoned | 1",
     "clustered | \"true\"",
     "address | 7",
-    "workerPoolName | []"})
+    "workerPoolName | []",
+    "hedgeAfter | -1",
+    "hedgeAfter | 0.5",
+    "hedgeAfter | 9223372036854775808",
+    "maxHedges | 0",
+    "maxHedges | 101",
+    "maxHedges | 4294967297",
+    "copyResults | \"yes\""})
   void aValueOutOfRangeOrOfTheWrongTypeFailsNamingTheFieldAndTheValue(String field, String value) {
     JsonObject json = new JsonObject("{\"" + field + "\":" + value + "}");
     IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json));
@@ -146,7 +165,9 @@ class SingleFlightOptionsTest {
     "maxInFlight | 3.0 | 3",
     "maxWaiters | 1e3 | 1000",
     "maxFlightTime | 9223372036854775807 | 9223372036854775807",
-    "maxTimeout | 2147483647 | 2147483647"})
+    "maxTimeout | 2147483647 | 2147483647",
+    "hedgeAfter | 9223372036854775807 | 9223372036854775807",
+    "maxHedges | 100 | 100"})
   void aWholeValueInRangeIsTakenExactly(String field, String value, long expected) {
     JsonObject read = new SingleFlightOptions(new JsonObject("{\"" + field + "\":" + value + "}")).toJson();
     assertEquals(expected, ((Number) read.getValue(field)).longValue());
@@ -159,7 +180,7 @@ class SingleFlightOptionsTest {
   @Test
   void everyFieldOfTheJsonIsCheckedBeforeTheConverterReadsIt() {
     JsonObject every = new SingleFlightOptions().setWorkerPoolName("pool").toJson();
-    assertEquals(13, every.size(), every.encode());
+    assertEquals(16, every.size(), every.encode());
     for (String field : every.fieldNames()) {
       JsonObject json = new JsonObject().put(field, new JsonObject().put("not", "an option value"));
       IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> new SingleFlightOptions(json), field);

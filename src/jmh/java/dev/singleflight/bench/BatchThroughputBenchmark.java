@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Scenario 7, batch flights (issue #14): distinct keys per second, each key asked once, with a loader
+ * Scenario 8, batch flights (issue #14): distinct keys per second, each key asked once, with a loader
  * that completes at once, {@link AsyncThroughputBenchmark#OUTSTANDING} outstanding from
  * {@link AsyncThroughputBenchmark#CALLER_CONTEXTS} caller contexts, as scenario 3. Contenders:
  * {@code singleFlight}, {@code Batch.get} of a batch with {@code maxBatchSize} 100 and

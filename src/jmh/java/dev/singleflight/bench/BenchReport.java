@@ -77,6 +77,12 @@ public final class BenchReport {
         int shots = metric.getJsonArray("rawData").stream().mapToInt(fork -> ((JsonArray) fork).size()).sum();
         add(key, metric.getJsonObject("scorePercentiles").getDouble("50.0"), "µs",
           " (median of the shots; " + shots + " shots, mean " + number(score) + " ± " + number(error) + ")");
+      } else if (result.getString("mode").equals("sample")) {
+        JsonObject percentiles = metric.getJsonObject("scorePercentiles");
+        for (String percentile : List.of("50", "99")) {
+          add(key + " p" + percentile, percentiles.getDouble(percentile + ".0"), "µs", " (of the sampled operations; mean "
+            + number(score) + " ± " + number(error) + ")");
+        }
       } else {
         add(key, score, "ops/s", " ± " + format(error, "ops/s"));
       }

@@ -47,7 +47,7 @@ public final class MemoryScenario {
    */
   static final String[] JVM_OPTIONS = {"-XX:+UseSerialGC", "-XX:MarkSweepDeadRatio=0", "-Xms2g", "-Xmx2g"};
 
-  /** Scenario 7's contenders: distinct keys parked in flights of their own, or in batches. */
+  /** Scenario 8's contenders: distinct keys parked in flights of their own, or in batches. */
   static final String DISTINCT_FLIGHTS = "flightAsync";
   static final String DISTINCT_BATCH = "batch";
 
@@ -112,7 +112,7 @@ public final class MemoryScenario {
   }
 
   /**
-   * Scenario 7's memory: {@link #CALLERS} callers on {@code context}, each of a key of its own, parked
+   * Scenario 8's memory: {@link #CALLERS} callers on {@code context}, each of a key of its own, parked
    * in flights whose function waits for one promise ({@link #DISTINCT_FLIGHTS}), or in the batches of
    * one Batch of {@link BatchThroughputBenchmark#MAX_BATCH_SIZE} keys whose loader waits for it
    * ({@link #DISTINCT_BATCH}); per caller, as {@link #measure}.

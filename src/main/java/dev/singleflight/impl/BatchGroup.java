@@ -67,7 +67,31 @@ public final class BatchGroup {
 
   /** @return the execution of {@code key}'s flight when a call of {@code definition} starts it */
   public Execution member(String key, Definition definition) {
-    return (map, flight) -> add(definition, key, flight);
+    return new Member(key, definition);
+  }
+
+  /**
+   * A key's place in a batch, as its flight's execution. Started again (a hedge, where a verticle
+   * hedges every execution it is given), it gives the same outcome: a key of a batch is loaded by its
+   * batch, once.
+   */
+  private final class Member implements Execution {
+    private final String key;
+    private final Definition definition;
+    private Future<Object> outcome;
+
+    Member(String key, Definition definition) {
+      this.key = key;
+      this.definition = definition;
+    }
+
+    @Override
+    public Future<Object> start(FlightMap flights, Flight flight) {
+      if (outcome == null) {
+        outcome = add(definition, key, flight);
+      }
+      return outcome;
+    }
   }
 
   /** Puts {@code key} in the open batch of its name, opening one if there is none. */

@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 /**
  * How a flight's one execution starts: a proxy caller's function, a JSON flight's downstream request,
  * or a clustered flight's exchange with the key's owner. Started once, by the call that finds its key
- * free.
+ * free, and once more by each hedge of a {@link HedgedExecution}.
  */
 public interface Execution {
 

@@ -8,6 +8,7 @@ import io.vertx.core.Promise;
 import io.netty.channel.EventLoop;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.shareddata.Shareable;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -26,6 +27,12 @@ import java.util.concurrent.TimeUnit;
  * one per caller, and dropped when their timeout elapses: a caller that left costs nothing once
  * answered, the flight holds exactly the callers still waiting, and {@code maxWaiters} bounds memory,
  * not only a count. Once the flight ends it holds no caller.
+ *
+ * <p>The first caller is the flight's leader. With {@code copyResults}, every caller but the leader
+ * gets its own copy of a {@link Shareable} result, all made here, on the verticle's event loop, before
+ * any caller is served (callers on other event loops could otherwise copy what the leader changes); a
+ * {@link ResultWaiter} also hears whether the outcome was shared (more than one caller served) and
+ * whether it led.
  */
 public final class Flight {
 
@@ -52,6 +59,30 @@ public final class Flight {
   /** Interrupts a blocking function, when abandoned flights are cancelled; else {@code null}. */
   Runnable interrupter;
   private boolean done;
+  /**
+   * The caller that started the flight, told apart when results are copied or reported; {@code null}
+   * once it left, once the flight followed another node, and once the flight ended (a caller that left
+   * costs nothing, even while the execution still runs).
+   */
+  private Promise<Object> leader;
+  /** Whether a caller joined: the first one leads. */
+  private boolean joined;
+  /** Whether the outcome came from another node's execution, which that node's callers got too. */
+  private boolean followed;
+
+  /** A follower's copy of the result that failed: that follower fails with {@link #cause}. */
+  private record CopyFailure(RuntimeException cause) {
+  }
+
+  /**
+   * What the callers of an ended flight get besides its outcome, decided before any of them is served.
+   *
+   * @param leader the caller that started the flight, or {@code null}
+   * @param shared whether more than one caller got the outcome
+   * @param copies with copyResults, each follower's copy of the result (or a {@link CopyFailure}); else {@code null}
+   */
+  private record Delivery(Promise<Object> leader, boolean shared, Map<Promise<Object>, Object> copies) {
+  }
 
   /** A caller that gives up at {@link #deadline}, a {@link System#nanoTime()}. */
   private record TimedWaiter(Promise<Object> promise, long deadline) {
@@ -70,6 +101,10 @@ public final class Flight {
    *              is the earliest deadline, the flight's timer is set for it
    */
   void addWaiter(Promise<Object> waiter, boolean timed, long deadline) {
+    if (!joined) {
+      joined = true;
+      leader = waiter;
+    }
     waiting++;
     if (!timed) {
       waiters.add(waiter);
@@ -99,6 +134,15 @@ public final class Flight {
   }
 
   /**
+   * The flight's outcome comes from another node's execution (clustered): its callers here share it
+   * with that node's callers, and none of them led.
+   */
+  public void followed() {
+    followed = true;
+    leader = null;
+  }
+
+  /**
    * Ends the flight: completes every caller still waiting with {@code outcome}, stops its timers.
    * Later calls do nothing.
    */
@@ -121,7 +165,13 @@ public final class Flight {
       }
       deadlines.clear();
     }
-    fanOut(served, outcome);
+    Map<Promise<Object>, Object> copies = null;
+    if (outcome.succeeded() && outcome.result() instanceof Shareable result && owner.copyResults()) {
+      copies = copies(served, result);
+    }
+    Delivery delivery = new Delivery(leader, followed || served.size() > 1, copies);
+    leader = null;
+    fanOut(served, outcome, delivery);
     waiters.clear();
   }
 
@@ -130,9 +180,9 @@ public final class Flight {
    * are served with one task per event loop, entering each of their contexts once, not one task per
    * waiter: a herd of 10 000 callers of two verticles costs two tasks.
    */
-  private static void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome) {
+  private static void fanOut(List<Promise<Object>> waiters, AsyncResult<Object> outcome, Delivery delivery) {
     if (waiters.size() == 1) {
-      settle(waiters.get(0), outcome);
+      settle(waiters.get(0), outcome, delivery);
       return;
     }
     // Vert.x's internal API: a promise's context and its event loop, which no public API tells.
@@ -147,7 +197,7 @@ public final class Flight {
         continue;
       }
       if (context == null || !context.isEventLoopContext()) {
-        settle(waiter, outcome);
+        settle(waiter, outcome, delivery);
         continue;
       }
       if (byEventLoop == null) {
@@ -164,7 +214,7 @@ public final class Flight {
     byEventLoop.forEach((loop, byContext) -> {
       Runnable serve = () -> byContext.forEach((context, promises) -> context.emit(promises, onContext -> {
         for (Promise<Object> promise : onContext) {
-          settle(promise, outcome);
+          settle(promise, outcome, delivery);
         }
       }));
       if (loop.inEventLoop()) {
@@ -179,10 +229,10 @@ public final class Flight {
    * Completes one waiter. A handler of the waiter that throws (one that replies to a JSON requester
    * runs right here) is reported to the current context, and the other waiters are still served.
    */
-  private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome) {
+  private static void settle(Promise<Object> waiter, AsyncResult<Object> outcome, Delivery delivery) {
     try {
       if (outcome.succeeded()) {
-        waiter.tryComplete(outcome.result());
+        deliver(waiter, outcome.result(), delivery);
       } else {
         waiter.tryFail(outcome.cause());
       }
@@ -194,9 +244,40 @@ public final class Flight {
     }
   }
 
+  /** @return a copy of {@code result} for every waiter but the leader, or the failure of its copy */
+  private Map<Promise<Object>, Object> copies(List<Promise<Object>> waiters, Shareable result) {
+    Map<Promise<Object>, Object> made = new IdentityHashMap<>(waiters.size() * 2);
+    for (Promise<Object> waiter : waiters) {
+      if (waiter != leader) {
+        try {
+          made.put(waiter, result.copy());
+        } catch (RuntimeException cannotCopy) {
+          made.put(waiter, new CopyFailure(cannotCopy));
+        }
+      }
+    }
+    return made;
+  }
+
+  /** Completes one waiter with {@code value}, or with its own copy of it; a copy that failed fails this waiter only. */
+  private static void deliver(Promise<Object> waiter, Object value, Delivery delivery) {
+    boolean leads = waiter == delivery.leader;
+    Object delivered = delivery.copies == null || leads ? value : delivery.copies.get(waiter);
+    if (delivered instanceof CopyFailure failure) {
+      waiter.tryFail(failure.cause);
+      return;
+    }
+    if (waiter instanceof ResultWaiter result) {
+      result.tryComplete(delivered, delivery.shared, leads);
+    } else {
+      waiter.tryComplete(delivered);
+    }
+  }
+
   /** Ends a flight that nobody waits for any more: interrupts its blocking function, if any. */
   void cancel() {
     done = true;
+    leader = null;
     cancelTimers();
     if (span != null) {
       span.cancelled();
@@ -240,6 +321,9 @@ public final class Flight {
     TimedWaiter next;
     while ((next = deadlines.peek()) != null && next.deadline - now <= 0) {
       deadlines.poll();
+      if (next.promise == leader) {
+        leader = null;
+      }
       if (!next.promise.future().isComplete()) {
         waiting--;
         owner.waiterLeft(this);

@@ -46,6 +46,8 @@ public final class FlightMap {
   /** Flights still running after a forget took their key: their callers wait for them too. */
   private final Set<Flight> forgotten = new HashSet<>();
   private boolean closed;
+  /** Executions running beyond each flight's first: hedges ({@link HedgedExecution}), counted by maxInFlight. */
+  private int extraExecutions;
   /**
    * {@link System#nanoTime()} of the first {@link #running()}, from which flights record their start
    * even without metrics; 0 before it.
@@ -97,10 +99,10 @@ public final class FlightMap {
       return;
     }
     // Forgotten flights still run: they count, or forget-and-call would run without bound.
-    int running = flights.size() + forgotten.size();
+    int running = flights.size() + forgotten.size() + extraExecutions;
     if (options.getMaxInFlight() > 0 && running >= options.getMaxInFlight()) {
       waiter.tryFail(new RejectedExecutionException(running + " flights are running (" + forgotten.size()
-        + " of them forgotten), the most maxInFlight allows; key '" + key + "' was refused"));
+        + " of them forgotten, " + extraExecutions + " of them hedges), the most maxInFlight allows; key '" + key + "' was refused"));
       return;
     }
     if (metrics != null) {
@@ -147,6 +149,22 @@ public final class FlightMap {
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }
+  }
+
+  /**
+   * @return {@code execution} hedged by {@link HedgedExecution} when the options set {@code hedgeAfter},
+   * else {@code execution} itself
+   */
+  public Execution hedged(Execution execution) {
+    return options.getHedgeAfter() > 0
+      ? new HedgedExecution(execution, options.getHedgeAfter(), options.getMaxHedges())
+      : execution;
+  }
+
+  /** @return the keys in flight now, forgotten flights excluded; a copy */
+  public Set<String> inFlight() {
+    assert context.inThread() : "the flight map of '" + options.getAddress() + "' touched off its event loop";
+    return new HashSet<>(flights.keySet());
   }
 
   /** Forgets the flight of {@code key}: its waiters keep it, the next call starts a new one. */
@@ -253,6 +271,34 @@ public final class FlightMap {
 
   Vertx vertx() {
     return context.owner();
+  }
+
+  /** @return null when metrics are off */
+  FlightMetrics metrics() {
+    return metrics;
+  }
+
+  boolean copyResults() {
+    return options.isCopyResults();
+  }
+
+  /** Runs {@code task} on the event loop: now when already there, else in a task of its own. */
+  void onEventLoop(Runnable task) {
+    if (context.inThread()) {
+      task.run();
+    } else {
+      context.runOnContext(v -> task.run());
+    }
+  }
+
+  /** @return whether maxInFlight lets one more execution start */
+  boolean mayStartExecution() {
+    return options.getMaxInFlight() == 0 || flights.size() + forgotten.size() + extraExecutions < options.getMaxInFlight();
+  }
+
+  /** Counts executions started ({@code delta} > 0) or ended beyond their flights' first one. */
+  void extraExecutions(int delta) {
+    extraExecutions += delta;
   }
 
   /** A caller of {@code flight} left (its timeout elapsed); with cancelAbandoned the last one cancels it. */

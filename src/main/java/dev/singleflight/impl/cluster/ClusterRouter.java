@@ -80,7 +80,7 @@ public final class ClusterRouter {
    * flight at the owner before running {@code function}.
    */
   public void join(String key, Promise<Object> caller, boolean timed, long deadline, Execution function) {
-    flights.join(key, caller, timed, deadline, new LeaderOrFollower(context, owners, address, key, function));
+    flights.join(key, caller, timed, deadline, new LeaderOrFollower(context, owners, address, key, flights.hedged(function)));
   }
 
   /** Serves a proxy forget of this node: the owner has every node forget the key. */

@@ -63,6 +63,7 @@ final class LeaderOrFollower implements Execution {
       } else if (LEADER.equals(ar.result().headers().get(ROLE))) {
         lead(flights, flight, join.owner, ar.result().headers().get(TOKEN), outcome);
       } else {
+        flight.followed();
         if (flight.span() != null) {
           flight.span().ranOnAnotherNode(ar.result().headers().get(TRACE));
         }

@@ -38,11 +38,17 @@ import java.util.regex.Pattern;
  */
 public final class JsonProtocol {
 
-  /** The header that selects the action: {@value #FLIGHT} (also when absent), {@value #FORGET} or {@value #BATCH}. */
+  /**
+   * The header that selects the action: {@value #FLIGHT} (also when absent), {@value #FORGET},
+   * {@value #INFLIGHT} or {@value #BATCH}.
+   */
   public static final String ACTION_HEADER = "action";
   public static final String FLIGHT = "flight";
   public static final String FORGET = "forget";
+  public static final String INFLIGHT = "inflight";
   public static final String BATCH = "batch";
+  /** The most keys an {@value #INFLIGHT} answer lists: {@value}; its {@code total} tells how many there are. */
+  public static final int MAX_INFLIGHT_KEYS = 1000;
   /**
    * The header of a downstream request that names the flights waiting for it, one value per flight:
    * the JSON array {@code [address, key]}. A request that would join one of them is refused (508),
@@ -116,7 +122,8 @@ public final class JsonProtocol {
     }
     String action = message.headers().get(ACTION_HEADER);
     if (action != null && !FLIGHT.equals(action) && !FORGET.equals(action) && !BATCH.equals(action)) {
-      message.fail(BAD_REQUEST, "unknown action '" + action + "': expected '" + FLIGHT + "', '" + FORGET + "' or '" + BATCH + "'");
+      message.fail(BAD_REQUEST, "unknown action '" + action + "': expected '" + FLIGHT + "', '" + FORGET + "', '" + INFLIGHT
+        + "' or '" + BATCH + "'");
       return;
     }
     if (BATCH.equals(action)) {
@@ -153,7 +160,29 @@ public final class JsonProtocol {
     }
     Promise<Object> waiter = Promise.promise();
     waiter.future().onComplete(outcome -> reply(message, outcome));
-    flights.join(key, waiter, false, 0L, new DownstreamRequest(this, address, request.getValue("body"), timeoutMillis, key, via));
+    flights.join(key, waiter, false, 0L,
+      flights.hedged(new DownstreamRequest(this, address, request.getValue("body"), timeoutMillis, key, via)));
+  }
+
+  /** @return whether {@code message} asks for the keys in flight (its body is ignored) */
+  public static boolean isInFlight(Message<Object> message) {
+    return INFLIGHT.equals(message.headers().get(ACTION_HEADER));
+  }
+
+  /**
+   * @return the answer to an {@value #INFLIGHT} request: {@code keys}, at most {@value #MAX_INFLIGHT_KEYS}
+   * of the keys in no particular order, {@code total}, how many keys are in flight, and
+   * {@code truncated}, whether {@code keys} lists fewer than that
+   */
+  public static JsonObject inFlightReply(Set<String> keys) {
+    JsonArray listed = new JsonArray();
+    for (String key : keys) {
+      if (listed.size() == MAX_INFLIGHT_KEYS) {
+        break;
+      }
+      listed.add(key);
+    }
+    return new JsonObject().put("keys", listed).put("total", keys.size()).put("truncated", listed.size() < keys.size());
   }
 
   /**

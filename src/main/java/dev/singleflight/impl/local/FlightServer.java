@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -207,6 +208,27 @@ public final class FlightServer {
     }
   }
 
+  /**
+   * Reads the keys in flight on this instance's event loop; thread-safe.
+   *
+   * @return a Future of the keys, failed when the instance stopped
+   */
+  Future<Set<String>> inFlight() {
+    Promise<Set<String>> keys = Promise.promise();
+    try {
+      context.runOnContext(v -> {
+        if (flights.isClosed()) {
+          keys.fail(flights.stopped());
+        } else {
+          keys.complete(flights.inFlight());
+        }
+      });
+    } catch (RuntimeException closed) {
+      keys.fail(flights.stopped());
+    }
+    return keys.future();
+  }
+
   private void serve(ProxyCall call) {
     if (cluster == null) {
       call.serve(flights, batches);
@@ -267,7 +289,9 @@ public final class FlightServer {
   }
 
   private void handleJson(Message<Object> message) {
-    if (cluster != null) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (cluster != null) {
       cluster.handle(message);
     } else {
       jsonProtocol.handle(message);
@@ -299,11 +323,28 @@ public final class FlightServer {
     });
   }
 
+  /** Answers a JSON {@code inflight} request with the keys in flight on every instance of the deployment. */
+  private void answerInFlight(Message<Object> message) {
+    if (flights.isClosed()) {
+      jsonProtocol.handle(message);
+      return;
+    }
+    group.inFlight().onComplete(keys -> {
+      if (keys.succeeded()) {
+        message.reply(JsonProtocol.inFlightReply(keys.result()));
+      } else {
+        message.fail(JsonProtocol.codeOf(keys.cause()), keys.cause().getMessage());
+      }
+    });
+  }
+
   /** Serves a JSON request given to one of several instances: here if this instance owns its key. */
   private void route(Message<Object> message) {
     String key = InstanceGroup.keyOf(message.body());
     FlightServer owner = key == null ? this : group.ownerOf(key);
-    if (owner == this) {
+    if (JsonProtocol.isInFlight(message)) {
+      answerInFlight(message);
+    } else if (owner == this) {
       handleJson(message);
     } else {
       (tracing == null ? owner.context : tracing.carry(owner.context)).runOnContext(v -> owner.handleJson(message));

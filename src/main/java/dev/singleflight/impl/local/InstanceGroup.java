@@ -9,8 +9,10 @@ import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -139,6 +141,25 @@ public final class InstanceGroup implements Shareable {
     }
     int hash = key.hashCode();
     return instances.get(Math.floorMod(hash ^ (hash >>> 16), size));
+  }
+
+  /**
+   * Asks every instance for its keys in flight; thread-safe.
+   *
+   * @return a Future of their union, failed when an instance stopped
+   */
+  Future<Set<String>> inFlight() {
+    List<Future<Set<String>>> each = new ArrayList<>(instances.length());
+    for (int i = 0; i < instances.length(); i++) {
+      each.add(instances.get(i).inFlight());
+    }
+    return Future.all(each).map(all -> {
+      Set<String> keys = new HashSet<>();
+      for (Future<Set<String>> instance : each) {
+        keys.addAll(instance.result());
+      }
+      return keys;
+    });
   }
 
   /** @return the key of a JSON request, or {@code null} when it has none (it fails wherever it is handled) */

@@ -35,7 +35,8 @@ public record ProxyCall(Kind kind, String key, Object fn, Promise<Object> promis
   /** Serves the call on the verticle's event loop: forgets the key, or joins its flight. */
   public void serve(FlightMap flights, BatchGroup batches) {
     if (kind != Kind.FORGET) {
-      flights.join(key, promise, timed, deadline, execution(batches));
+      // A key of a batch is not hedged: its batch's one loader call loads it.
+      flights.join(key, promise, timed, deadline, kind == Kind.BATCH ? execution(batches) : flights.hedged(this));
     } else if (flights.isClosed()) {
       promise.tryFail(flights.stopped());
     } else {

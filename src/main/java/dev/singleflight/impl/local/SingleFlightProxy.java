@@ -4,8 +4,10 @@ import dev.singleflight.Batch;
 import dev.singleflight.BatchLoader;
 import dev.singleflight.BatchOptions;
 import dev.singleflight.BlockingBatchLoader;
+import dev.singleflight.FlightResult;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.impl.BatchGroup;
+import dev.singleflight.impl.ResultWaiter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,6 +19,7 @@ import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -94,6 +97,28 @@ public final class SingleFlightProxy implements SingleFlight {
       options.getMaxBatchSize(), options.getMaxDelay(), false));
   }
 
+  @Override
+  public <T> Future<FlightResult<T>> flightResult(String key, Callable<T> fn, Duration timeout) {
+    return sendForResult(ProxyCall.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), timeout == null ? null : checkTimeout(timeout));
+  }
+
+  @Override
+  public <T> Future<FlightResult<T>> flightAsyncResult(String key, Supplier<Future<T>> fn, Duration timeout) {
+    return sendForResult(ProxyCall.Kind.ASYNC, key, Objects.requireNonNull(fn, "fn"), timeout == null ? null : checkTimeout(timeout));
+  }
+
+  @Override
+  public Future<Set<String>> inFlight() {
+    Promise<Set<String>> promise = callerContext().promise();
+    InstanceGroup verticle = verticle();
+    if (verticle == null) {
+      promise.fail(noHandlers());
+    } else {
+      verticle.inFlight().onComplete(promise);
+    }
+    return promise.future();
+  }
+
   static Duration checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
@@ -108,16 +133,34 @@ public final class SingleFlightProxy implements SingleFlight {
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
     PromiseInternal<Object> promise = callerContext().promise();
+    // Keys of batches come and go many at a time: their calls and their answers travel in bulk.
+    submit(kind, key, fn, kind == ProxyCall.Kind.BATCH ? batchReplies.waiter(promise) : promise, timed, deadline);
+    return (Future<T>) promise.future();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> Future<FlightResult<T>> sendForResult(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
+    Objects.requireNonNull(key, "key");
+    boolean timed = timeout != null;
+    long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
+    Promise<FlightResult<Object>> promise = callerContext().promise();
+    submit(kind, key, fn, new ResultWaiter(promise), timed, deadline);
+    return (Future<FlightResult<T>>) (Future<?>) promise.future();
+  }
+
+  private void submit(ProxyCall.Kind kind, String key, Object fn, Promise<Object> promise, boolean timed, long deadline) {
     InstanceGroup verticle = verticle();
     if (verticle == null) {
-      promise.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address));
+      promise.fail(noHandlers());
     } else if (kind == ProxyCall.Kind.BATCH) {
-      // Keys of batches come and go many at a time: their calls and their answers travel in bulk.
-      verticle.ownerOf(key).submitBatched(new ProxyCall(kind, key, fn, batchReplies.waiter(promise), deadline, timed));
+      verticle.ownerOf(key).submitBatched(new ProxyCall(kind, key, fn, promise, deadline, timed));
     } else {
       verticle.ownerOf(key).submit(new ProxyCall(kind, key, fn, promise, deadline, timed));
     }
-    return (Future<T>) promise.future();
+  }
+
+  private ReplyException noHandlers() {
+    return new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + address);
   }
 
   /** @return the verticle deployed at the address, or {@code null} when there is none */

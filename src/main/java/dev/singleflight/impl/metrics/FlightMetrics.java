@@ -61,6 +61,13 @@ public interface FlightMetrics {
    */
   void clusterMove();
 
+  /**
+   * A hedge of a flight ({@code hedgeAfter}) is decided.
+   *
+   * @param won whether its success was the flight's outcome
+   */
+  void hedge(boolean won);
+
   /** A forget request was served. */
   void forget();
 

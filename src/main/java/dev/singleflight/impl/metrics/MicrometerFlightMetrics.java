@@ -28,6 +28,8 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   private final Counter followers;
   private final Counter forgets;
   private final Counter clusterMoves;
+  private final Counter hedgesWon;
+  private final Counter hedgesLost;
   private final Timer successes;
   private final Timer failures;
   private final AtomicInteger inflight;
@@ -48,6 +50,12 @@ final class MicrometerFlightMetrics implements FlightMetrics {
     clusterMoves = Counter.builder("singleflight.cluster.moves")
       .description("Clustered flights that changed owner or leader as a node left or joined; each may run its key twice")
       .tag("address", address).register(registry);
+    hedgesWon = Counter.builder("singleflight.hedges")
+      .description("Extra executions of slow flights (hedgeAfter): won when their success was the flight's outcome, else lost")
+      .tag("address", address).tag("outcome", "won").register(registry);
+    hedgesLost = Counter.builder("singleflight.hedges")
+      .description("Extra executions of slow flights (hedgeAfter): won when their success was the flight's outcome, else lost")
+      .tag("address", address).tag("outcome", "lost").register(registry);
     successes = Timer.builder("singleflight.executions").description("Executions and their durations")
       .tag("address", address).tag("outcome", "success").register(registry);
     failures = Timer.builder("singleflight.executions").description("Executions and their durations")
@@ -124,6 +132,11 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   @Override
   public void clusterMove() {
     clusterMoves.increment();
+  }
+
+  @Override
+  public void hedge(boolean won) {
+    (won ? hedgesWon : hedgesLost).increment();
   }
 
   @Override

@@ -56,7 +56,8 @@ class StampedeDemoTest {
   void badCommandLinesPrintTheReasonAndTheUsageToStderrAndExitTwo() {
     String[][] badArgs = {
       {"--bogus"}, {"--requests", "0"}, {"--requests", "-5"}, {"--requests", "many"}, {"--requests"},
-      {"--ids", "0"}, {"--ids", String.valueOf(UserDao.USERS + 1)}, {"--port", "70000"}, {"--serve=yes"}, {"extra"}};
+      {"--ids", "0"}, {"--ids", String.valueOf(UserDao.USERS + 1)}, {"--port", "70000"}, {"--serve=yes"}, {"extra"},
+      {"--slow-percent", "101"}, {"--slow-ms", "0"}, {"--hedge-after", "0"}, {"--waves", "0"}};
     for (String[] args : badArgs) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -120,6 +121,32 @@ class StampedeTest {
     assertEquals(0.0, sample(metrics, "singleflight_forgets_total", ADDRESS_LABEL), metrics);
     // Every meter is in the scrape from the verticle's start, even one that never counted.
     assertEquals(0.0, sample(metrics, "singleflight_cluster_moves_total", ADDRESS_LABEL), metrics);
+  }
+
+  @Test
+  void theTailPhasesRunOneQueryPerFlightWithoutHedgingAndOneMorePerSlowFlightWithIt() throws Exception {
+    // Every lookup is slow, so every flight of the hedged route (hedgeAfter 100 ms) starts exactly one hedge.
+    List<Stampede.TailPhase> tail = stampede.tail(4, 10, 100, Duration.ofMillis(400), new PrintStream(new ByteArrayOutputStream()), false);
+
+    Stampede.TailPhase plain = tail.get(0);
+    assertEquals("/users/:id", plain.route());
+    assertEquals(0, plain.hedgeAfter());
+    assertEquals(40, plain.requests());
+    assertEquals(0, plain.failed());
+    assertEquals(4, plain.flights());
+    assertEquals(4, plain.queries());
+    assertEquals(0, plain.extraQueries());
+
+    Stampede.TailPhase hedged = tail.get(1);
+    assertEquals("/hedged/users/:id", hedged.route());
+    assertEquals(DemoOptions.DEFAULT_HEDGE_AFTER, hedged.hedgeAfter());
+    assertEquals(0, hedged.failed());
+    assertEquals(4, hedged.flights());
+    assertEquals(4, hedged.extraQueries());
+    assertEquals(4, stampede.hedges(true) + stampede.hedges(false));
+    for (Stampede.TailPhase phase : tail) {
+      assertTrue(phase.p50Millis() >= 400, phase::toString);
+    }
   }
 
   /**

@@ -22,6 +22,18 @@ public final class DemoOptions {
   public static final int DEFAULT_COLD_IDS = 1000;
   /** Default of {@code --port} with {@code --serve}; without it the demo takes any free port. */
   public static final int DEFAULT_SERVE_PORT = 8080;
+  /** Default of {@code --slow-percent}: no slow lookups, no tail phases. */
+  public static final int DEFAULT_SLOW_PERCENT = 0;
+  /** Default of {@code --slow-ms}. */
+  public static final int DEFAULT_SLOW_MILLIS = 1000;
+  /** Default of {@code --hedge-after}, the hedged route's {@code hedgeAfter}. */
+  public static final int DEFAULT_HEDGE_AFTER = 100;
+  /** Default of {@code --waves}. */
+  public static final int DEFAULT_WAVES = 300;
+  /** Largest {@code --waves}. */
+  public static final int MAX_WAVES = 100_000;
+  /** The concurrent requests of one wave of the tail phases. */
+  public static final int WAVE_REQUESTS = 10;
 
   @Spec
   private CommandSpec spec;
@@ -37,6 +49,10 @@ public final class DemoOptions {
   private boolean trace;
   @Option(names = "--help", usageHelp = true, description = "print this message and exit")
   private boolean help;
+  private int slowPercent;
+  private int slowMillis;
+  private int hedgeAfter;
+  private int waves;
 
   @Option(names = "--requests", paramLabel = "N", defaultValue = "" + DEFAULT_REQUESTS,
     description = "concurrent requests sent to each route (1.." + MAX_REQUESTS + ", default ${DEFAULT-VALUE})")
@@ -61,6 +77,52 @@ public final class DemoOptions {
     description = "port on 127.0.0.1 (0..65535; default " + DEFAULT_SERVE_PORT + " with --serve, else any free port)")
   private void setPort(int port) {
     this.port = Flags.inRange(spec, "--port", port, 0, 65535);
+  }
+
+  @Option(names = "--slow-percent", paramLabel = "P", defaultValue = "" + DEFAULT_SLOW_PERCENT,
+    description = "share of database lookups that are slow, in percent; above 0 the demo also runs the tail phases, "
+      + "without and with hedging (0..100, default ${DEFAULT-VALUE})")
+  private void setSlowPercent(int slowPercent) {
+    this.slowPercent = Flags.inRange(spec, "--slow-percent", slowPercent, 0, 100);
+  }
+
+  @Option(names = "--slow-ms", paramLabel = "MS", defaultValue = "" + DEFAULT_SLOW_MILLIS,
+    description = "how long a slow lookup takes, in ms (1..60000, default ${DEFAULT-VALUE})")
+  private void setSlowMillis(int slowMillis) {
+    this.slowMillis = Flags.inRange(spec, "--slow-ms", slowMillis, 1, 60_000);
+  }
+
+  @Option(names = "--hedge-after", paramLabel = "MS", defaultValue = "" + DEFAULT_HEDGE_AFTER,
+    description = "hedgeAfter of the hedged route, in ms (1..60000, default ${DEFAULT-VALUE})")
+  private void setHedgeAfter(int hedgeAfter) {
+    this.hedgeAfter = Flags.inRange(spec, "--hedge-after", hedgeAfter, 1, 60_000);
+  }
+
+  @Option(names = "--waves", paramLabel = "W", defaultValue = "" + DEFAULT_WAVES,
+    description = "waves of " + WAVE_REQUESTS + " concurrent requests for one id each, per route, in the tail phases "
+      + "(1.." + MAX_WAVES + ", default ${DEFAULT-VALUE})")
+  private void setWaves(int waves) {
+    this.waves = Flags.inRange(spec, "--waves", waves, 1, MAX_WAVES);
+  }
+
+  /** @return the share of slow lookups in the tail phases, in %; 0: no tail phases */
+  public int slowPercent() {
+    return slowPercent;
+  }
+
+  /** @return how long a slow lookup takes, in ms */
+  public int slowMillis() {
+    return slowMillis;
+  }
+
+  /** @return the hedged route's hedgeAfter, in ms */
+  public int hedgeAfter() {
+    return hedgeAfter;
+  }
+
+  /** @return the waves per route of the tail phases */
+  public int waves() {
+    return waves;
   }
 
   /** @return the concurrent requests sent to each route in the load phase */

@@ -20,6 +20,7 @@ import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -43,6 +44,8 @@ public final class Stampede {
   private static final long REQUEST_TIMEOUT_MILLIS = 60_000;
   /** Precision of the latency histograms: 3 digits, e.g. 261.3 ms. */
   private static final int SIGNIFICANT_DIGITS = 3;
+  /** The address of the second single-flight verticle, the one that hedges slow flights. */
+  public static final String HEDGED_ADDRESS = "singleflight.hedged";
 
   /**
    * What one load phase measured.
@@ -60,6 +63,28 @@ public final class Stampede {
   }
 
   /**
+   * What one tail phase measured: waves of concurrent requests for one id each, while a share of the
+   * database lookups is slow.
+   *
+   * @param route the route, e.g. {@code /hedged/users/:id}
+   * @param hedgeAfter the route's {@code hedgeAfter} in ms, 0 when it does not hedge
+   * @param requests the requests sent
+   * @param failed the requests not answered 200 with a user
+   * @param flights the flights: one per wave
+   * @param queries the database queries the phase ran: one per flight, and one per hedge
+   * @param p50Millis the median latency, in milliseconds
+   * @param p99Millis the 99th percentile latency, in milliseconds
+   */
+  public record TailPhase(String route, long hedgeAfter, int requests, int failed, int flights, int queries,
+                          long p50Millis, long p99Millis) {
+
+    /** @return the queries beyond one per flight: what hedging cost */
+    public int extraQueries() {
+      return queries - flights;
+    }
+  }
+
+  /**
    * What the single-flight verticle's meters counted so far ({@code singleflight.calls} by role).
    *
    * @param leaders the calls that started an execution
@@ -72,24 +97,27 @@ public final class Stampede {
   private final PrometheusMeterRegistry registry;
   private final UserDao dao;
   private final UserServer server;
+  private final long hedgeAfter;
   /** Null without {@code --trace}. */
   private final DemoTracing tracing;
 
-  private Stampede(Vertx vertx, PrometheusMeterRegistry registry, UserDao dao, UserServer server, DemoTracing tracing) {
+  private Stampede(Vertx vertx, PrometheusMeterRegistry registry, UserDao dao, UserServer server, long hedgeAfter,
+                   DemoTracing tracing) {
     this.vertx = vertx;
     this.registry = registry;
     this.dao = dao;
     this.server = server;
+    this.hedgeAfter = hedgeAfter;
     this.tracing = tracing;
   }
 
   /**
-   * Starts the demo without tracing.
+   * Starts the demo without tracing, its hedged route with {@link DemoOptions#DEFAULT_HEDGE_AFTER}.
    *
-   * @see #start(int, DemoTracing)
+   * @see #start(int, long, DemoTracing)
    */
   public static Stampede start(int port) throws Exception {
-    return start(port, null);
+    return start(port, DemoOptions.DEFAULT_HEDGE_AFTER, null);
   }
 
   /**
@@ -97,11 +125,12 @@ public final class Stampede {
    * starts the server on 127.0.0.1.
    *
    * @param port the port; 0 picks a free one
+   * @param hedgeAfter the {@code hedgeAfter} of the verticle behind {@link UserServer#HEDGED}, in ms, positive
    * @param tracing the tracing of {@link #traceOneCollapsedRequest}, or {@code null} for none
    * @return the running demo; {@link #close()} stops it all
    * @throws Exception when the database or the server fails to start, e.g. the port is taken
    */
-  public static Stampede start(int port, DemoTracing tracing) throws Exception {
+  public static Stampede start(int port, long hedgeAfter, DemoTracing tracing) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // vertx-micrometer-metrics keeps one registry per name for the whole JVM and would hand this
     // instance the registry of another one alive under the same name: take a name of our own, and
@@ -112,9 +141,12 @@ public final class Stampede {
     try {
       dao = UserDao.open();
       vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setMetricsRegistryName(registryName))).await();
+      vertx.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setMetricsRegistryName(registryName)
+        .setAddress(HEDGED_ADDRESS).setHedgeAfter(hedgeAfter))).await();
       SingleFlight flights = SingleFlight.createProxy(vertx);
-      UserServer server = UserServer.start(vertx, flights, dao, registry, port, Runtime.getRuntime().availableProcessors()).await();
-      return new Stampede(vertx, registry, dao, server, tracing);
+      SingleFlight hedged = SingleFlight.createProxy(vertx, HEDGED_ADDRESS);
+      UserServer server = UserServer.start(vertx, flights, hedged, dao, registry, port, Runtime.getRuntime().availableProcessors()).await();
+      return new Stampede(vertx, registry, dao, server, hedgeAfter, tracing);
     } catch (Exception e) {
       if (dao != null) {
         try {
@@ -226,6 +258,44 @@ public final class Stampede {
       phase(UserServer.BATCHED, true, requests, ids, progress, terminal));
   }
 
+  /**
+   * Sends {@code waves} waves of {@code callers} concurrent requests, each wave for one id of its own,
+   * first to the collapsed route, then to the hedged one, while {@code slowPercent} % of the database
+   * lookups take {@code slowTime}; then makes the lookups fast again.
+   *
+   * @param waves the waves per route, one flight each
+   * @param callers the concurrent requests of a wave
+   * @param slowPercent the share of slow lookups, 1 to 100
+   * @param slowTime how long a slow lookup takes
+   * @param progress where the progress bars go
+   * @param terminal whether {@code progress} is a terminal
+   * @return the collapsed route's phase, then the hedged route's
+   * @throws Exception when interrupted or the load itself fails
+   */
+  public List<TailPhase> tail(int waves, int callers, int slowPercent, Duration slowTime, PrintStream progress,
+                              boolean terminal) throws Exception {
+    dao.slowDown(slowPercent, slowTime);
+    try {
+      return List.of(
+        tailPhase(UserServer.COLLAPSED, 0, waves, callers, progress, terminal),
+        tailPhase(UserServer.HEDGED, hedgeAfter, waves, callers, progress, terminal));
+    } finally {
+      dao.slowDown(0, UserDao.QUERY_TIME);
+    }
+  }
+
+  /**
+   * @param won whether to count the hedges that won or those that lost
+   * @return the hedges that the verticle behind {@link UserServer#HEDGED} counted ({@code singleflight.hedges})
+   */
+  public long hedges(boolean won) {
+    return (long) registry.get("singleflight.hedges")
+      .tag("address", HEDGED_ADDRESS)
+      .tag("outcome", won ? "won" : "lost")
+      .counter()
+      .count();
+  }
+
   /** @return the calls the single-flight verticle counted so far, as {@code GET /metrics} shows them */
   public Calls calls() {
     return new Calls(calls("leader"), calls("follower"));
@@ -274,6 +344,34 @@ public final class Stampede {
       String route = path + ":id";
       int failures = awaitShowing(failed, new ProgressBar(progress, terminal, route, requests), answered);
       return new Phase(route, singleFlight, requests, failures, dao.queries() - queriesBefore,
+        millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(99)));
+    } finally {
+      client.close();
+    }
+  }
+
+  private TailPhase tailPhase(String path, long hedged, int waves, int callers, PrintStream progress,
+                              boolean terminal) throws Exception {
+    WebClient client = WebClient.create(vertx,
+      new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port()),
+      new PoolOptions().setHttp1MaxSize(callers));
+    try {
+      send(client, callers, i -> UserServer.HEALTH, new Histogram(SIGNIFICANT_DIGITS), new AtomicInteger()).await();
+      int queriesBefore = dao.queries();
+      Histogram latencies = new Histogram(SIGNIFICANT_DIGITS);
+      AtomicInteger answered = new AtomicInteger();
+      String route = path + ":id";
+      ProgressBar bar = new ProgressBar(progress, terminal, route, waves * callers);
+      int failures = 0;
+      for (int wave = 0; wave < waves; wave++) {
+        int id = 1 + wave % UserDao.USERS;
+        // Every request of the wave joins its one flight: no lookup starts before all have arrived.
+        server.expectStampede(callers);
+        bar.show(answered.get());
+        failures += send(client, callers, i -> path + id, latencies, answered).await();
+      }
+      bar.finish();
+      return new TailPhase(route, hedged, waves * callers, failures, waves, dao.queries() - queriesBefore,
         millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(99)));
     } finally {
       client.close();

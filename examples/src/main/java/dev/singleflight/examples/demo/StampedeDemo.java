@@ -7,6 +7,7 @@ import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,7 +17,10 @@ import java.util.concurrent.CountDownLatch;
  * users, each a cache miss that needs a 50 ms query, served once with and once without single
  * flight. It prints how many queries the database ran and the latencies, and what the single-flight
  * verticle's meters counted; then a cold start, many distinct ids at once, against the direct, the
- * single-flight and the batched route, with the same figures; then it exits, or with {@code --serve} keeps serving. Run it from a clone
+ * single-flight and the batched route, with the same figures; then it exits, or with {@code --serve}
+ * keeps serving. With {@code --slow-percent} it also makes that share of the lookups slow and sends
+ * waves of requests to the single-flight route without and with hedging ({@code hedgeAfter}), and
+ * prints the latencies and the extra queries hedging cost. Run it from a clone
  * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see {@link DemoOptions}).
  */
 @Command(name = "StampedeDemo",
@@ -92,7 +96,7 @@ public final class StampedeDemo implements Callable<Integer> {
   }
 
   private static int run(DemoOptions options, PrintStream out, PrintStream err, boolean terminal) throws Exception {
-    Stampede stampede = Stampede.start(options.port(), options.trace() ? new DemoTracing() : null);
+    Stampede stampede = Stampede.start(options.port(), options.hedgeAfter(), options.trace() ? new DemoTracing() : null);
     try {
       out.printf("machine: %d cores, Java %s, %s %s%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));
@@ -116,6 +120,17 @@ public final class StampedeDemo implements Callable<Integer> {
         List<Stampede.Phase> cold = stampede.coldStart(options.coldIds(), err, terminal);
         printColdStartTable(cold, out);
         failed += cold.stream().mapToInt(Stampede.Phase::failed).sum();
+      }
+      if (options.slowPercent() > 0) {
+        out.println();
+        out.printf("tail: %d%% of lookups take %d ms; %d waves per route of %d concurrent requests for one id each%n",
+          options.slowPercent(), options.slowMillis(), options.waves(), DemoOptions.WAVE_REQUESTS);
+        List<Stampede.TailPhase> tail = stampede.tail(options.waves(), DemoOptions.WAVE_REQUESTS, options.slowPercent(),
+          Duration.ofMillis(options.slowMillis()), err, terminal);
+        printTail(tail, out);
+        out.printf("hedges of %s: %d won, %d lost (singleflight_hedges_total)%n", UserServer.HEDGED + ":id",
+          stampede.hedges(true), stampede.hedges(false));
+        failed += tail.stream().mapToInt(Stampede.TailPhase::failed).sum();
       }
       if (failed > 0) {
         err.println("error: " + failed + " requests failed");
@@ -149,6 +164,17 @@ public final class StampedeDemo implements Callable<Integer> {
     for (Stampede.Phase phase : phases) {
       String collapsing = phase.route().startsWith(UserServer.BATCHED) ? "batch" : phase.singleFlight() ? "single flight" : "none";
       out.printf(format, phase.route(), collapsing, phase.requests(), phase.queries(), phase.p50Millis(), phase.p99Millis());
+    }
+  }
+
+  /** Prints one row per tail phase. */
+  static void printTail(List<Stampede.TailPhase> phases, PrintStream out) {
+    String format = "%-18s %-12s %8s %8s %10s %13s %7s %7s%n";
+    out.println();
+    out.printf(format, "route", "hedgeAfter", "requests", "flights", "db queries", "extra queries", "p50 ms", "p99 ms");
+    for (Stampede.TailPhase phase : phases) {
+      out.printf(format, phase.route(), phase.hedgeAfter() > 0 ? phase.hedgeAfter() + " ms" : "off", phase.requests(),
+        phase.flights(), phase.queries(), phase.extraQueries(), phase.p50Millis(), phase.p99Millis());
     }
   }
 

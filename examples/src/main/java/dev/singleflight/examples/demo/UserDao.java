@@ -14,13 +14,16 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * UserDao reads users from an H2 database in memory, through a pool of JDBC connections, and counts
- * the queries it runs, one user or many per query. Each lookup takes at least {@link #QUERY_TIME}: it keeps its connection that
- * long, as a slow query would. All methods block: call them from a worker thread, never from an event
+ * the queries it runs, one user or many per query. Each lookup takes at least {@link #QUERY_TIME}: it
+ * keeps its connection that long, as a slow query would; {@link #slowDown} makes a share of the
+ * single-user lookups slower still, as a slow replica or a lock would. All methods block: call them
+ * from a worker thread, never from an event
  * loop. Thread-safe.
  */
 public final class UserDao implements AutoCloseable {
@@ -51,6 +54,10 @@ public final class UserDao implements AutoCloseable {
 
   private final JdbcConnectionPool pool;
   private final AtomicInteger queries = new AtomicInteger();
+  /** Picks the slow lookups: seeded, so that two runs meet the same sequence of slow lookups. */
+  private final Random slowLookups = new Random(42);
+  private volatile int slowPercent;
+  private volatile Duration slowTime = QUERY_TIME;
 
   private UserDao(JdbcConnectionPool pool) {
     this.pool = pool;
@@ -84,7 +91,8 @@ public final class UserDao implements AutoCloseable {
   }
 
   /**
-   * Looks a user up by id, and counts the query. Takes at least {@link #QUERY_TIME}.
+   * Looks a user up by id, and counts the query. Takes at least {@link #QUERY_TIME}, or the slow time
+   * of {@link #slowDown} for a slow lookup.
    *
    * @param id the user's id
    * @return the user, or empty when there is no such id
@@ -100,7 +108,8 @@ public final class UserDao implements AutoCloseable {
       try (ResultSet row = select.executeQuery()) {
         user = row.next() ? Optional.of(new User(row.getInt(1), row.getString(2), row.getString(3))) : Optional.empty();
       }
-      Thread.sleep(QUERY_TIME.toMillis());
+      boolean slow = slowPercent > 0 && slowLookups.nextInt(100) < slowPercent;
+      Thread.sleep((slow ? slowTime : QUERY_TIME).toMillis());
       return user;
     }
   }
@@ -132,6 +141,18 @@ public final class UserDao implements AutoCloseable {
       Thread.sleep(QUERY_TIME.toMillis());
       return users;
     }
+  }
+
+  /**
+   * Makes {@code percent} % of the lookups from now on take {@code time} instead of {@link #QUERY_TIME},
+   * picked at random (the same sequence in every run).
+   *
+   * @param percent the share of slow lookups, 0 to 100
+   * @param time how long a slow lookup takes
+   */
+  public void slowDown(int percent, Duration time) {
+    slowTime = time;
+    slowPercent = percent;
   }
 
   /** @return the number of lookups run since the DAO was opened */

@@ -28,6 +28,8 @@ import java.util.function.IntFunction;
  * <ul>
  *   <li>{@code GET /users/:id} looks the user up through {@link SingleFlight#flight}: concurrent
  *   requests for one id share one query;</li>
+ *   <li>{@code GET /hedged/users/:id} looks the user up the same way through a second single-flight
+ *   verticle, whose slow flights are hedged ({@code hedgeAfter});</li>
  *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
  *   <li>{@code GET /batched/users/:id} looks the user up through a {@link Batch}: the ids asked
  *   within 100 ms share one {@code SELECT ... WHERE id IN (...)} per batch of up to 100, and
@@ -43,6 +45,8 @@ public final class UserServer {
 
   /** Route of the lookup collapsed by single flight. */
   public static final String COLLAPSED = "/users/";
+  /** Route of the lookup collapsed by a single-flight verticle that hedges slow flights. */
+  public static final String HEDGED = "/hedged/users/";
   /** Route of the same lookup, one query per request. */
   public static final String DIRECT = "/direct/users/";
   /** Route of the lookup batched: one query for many ids. */
@@ -55,6 +59,7 @@ public final class UserServer {
   private final Vertx vertx;
   private final SingleFlight flights;
   private final Batch<UserDao.User> batchedUsers;
+  private final SingleFlight hedged;
   private final UserDao dao;
   private final PrometheusMeterRegistry registry;
   private final StampedeGate gate = new StampedeGate();
@@ -62,9 +67,10 @@ public final class UserServer {
   private volatile int port;
   private String deploymentId;
 
-  private UserServer(Vertx vertx, SingleFlight flights, UserDao dao, PrometheusMeterRegistry registry) {
+  private UserServer(Vertx vertx, SingleFlight flights, SingleFlight hedged, UserDao dao, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.flights = flights;
+    this.hedged = hedged;
     this.dao = dao;
     this.batchedUsers = batchedUsers(flights, dao, gate);
     this.registry = registry;
@@ -75,15 +81,16 @@ public final class UserServer {
    *
    * @param vertx the Vert.x instance
    * @param flights a proxy of a deployed {@link dev.singleflight.SingleFlightVerticle}
+   * @param hedged a proxy of another one, which hedges slow flights
    * @param dao the users
    * @param registry the registry of {@code vertx}'s Micrometer metrics, served at {@link #METRICS}
    * @param port the port on 127.0.0.1; 0 picks a free one
    * @param instances how many server verticles to deploy, each on its event loop
    * @return the server, once every instance listens
    */
-  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, UserDao dao,
+  public static Future<UserServer> start(Vertx vertx, SingleFlight flights, SingleFlight hedged, UserDao dao,
                                          PrometheusMeterRegistry registry, int port, int instances) {
-    UserServer users = new UserServer(vertx, flights, dao, registry);
+    UserServer users = new UserServer(vertx, flights, hedged, dao, registry);
     // A negative port makes Vert.x pick one free port and share it between the instances.
     int listenPort = port == 0 ? -1 : port;
     return vertx.deployVerticle(() -> new VerticleBase() {
@@ -147,6 +154,8 @@ public final class UserServer {
     Router router = Router.router(vertx);
     router.get(COLLAPSED + ":id").handler(ctx -> lookUp(ctx,
       id -> flights.flight("user:" + id, () -> find(id))));
+    router.get(HEDGED + ":id").handler(ctx -> lookUp(ctx,
+      id -> hedged.flight("user:" + id, () -> find(id))));
     router.get(DIRECT + ":id").handler(ctx -> lookUp(ctx,
       id -> vertx.executeBlocking(() -> find(id), false)));
     router.get(BATCHED + ":id").handler(ctx -> lookUp(ctx,

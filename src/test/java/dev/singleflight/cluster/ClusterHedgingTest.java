@@ -1,0 +1,108 @@
+package dev.singleflight.cluster;
+
+import dev.singleflight.FlightResult;
+import dev.singleflight.SingleFlight;
+import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.SingleFlightVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.singleflight.cluster.ClusterNodes.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Hedged flights and shared results on two real clustered nodes: the node that leads a flight hedges it. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterHedgingTest {
+
+  static ClusterNodes cluster;
+  static ClusterMessages messages;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ClusterNodes.start(2);
+    messages = ClusterMessages.recordOn(cluster);
+    for (Vertx node : cluster.nodes()) {
+      await(node.deployVerticle(new SingleFlightVerticle(new SingleFlightOptions().setClustered(true).setHedgeAfter(20))));
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    cluster.close();
+  }
+
+  @BeforeEach
+  void forgetEarlierMessages() {
+    messages.clear();
+  }
+
+  @Test
+  void theLeaderNodeHedgesAndEveryNodesCallersGetTheHedgesResult() throws Exception {
+    AtomicInteger leaderRuns = new AtomicInteger();
+    AtomicInteger followerRuns = new AtomicInteger();
+    CountDownLatch releaseFirst = new CountDownLatch(1);
+    Future<FlightResult<String>> leader = SingleFlight.createProxy(cluster.node(0)).flightResult("hedged", () -> {
+      if (leaderRuns.incrementAndGet() == 1) {
+        ClusterTest.awaitLatch(releaseFirst);
+        return "first";
+      }
+      // The hedge answers once the other node has joined the flight at the owner.
+      messages.await("join", "hedged", 2);
+      return "hedge";
+    }, null);
+    messages.await("join", "hedged", 1);
+    List<Future<FlightResult<String>>> followers = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      followers.add(SingleFlight.createProxy(cluster.node(1)).flightResult("hedged", () -> {
+        followerRuns.incrementAndGet();
+        return "follower node";
+      }, null));
+    }
+    FlightResult<String> led = await(leader);
+    assertEquals("hedge", led.value());
+    assertTrue(led.leader());
+    for (Future<FlightResult<String>> follower : followers) {
+      FlightResult<String> followed = await(follower);
+      assertEquals("hedge", followed.value());
+      assertFalse(followed.leader());
+      assertTrue(followed.shared());
+    }
+    releaseFirst.countDown();
+    assertEquals(2, leaderRuns.get());
+    assertEquals(0, followerRuns.get());
+  }
+
+  @Test
+  void theOwnerOfAJsonFlightsKeyHedgesItWithAnotherDownstreamRequest() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    cluster.node(0).eventBus().consumer("cluster.slow.service", (Message<Object> message) -> {
+      if (received.incrementAndGet() == 2) {
+        message.reply(new JsonObject().put("from", "second request"));
+      }
+    });
+    JsonObject request = new JsonObject().put("key", "json-hedged").put("address", "cluster.slow.service");
+    List<Future<Object>> callers = new ArrayList<>();
+    for (int node = 0; node < 2; node++) {
+      callers.add(cluster.node(node).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, request).map(Message::body));
+    }
+    for (Future<Object> caller : callers) {
+      assertEquals(new JsonObject().put("from", "second request"), await(caller));
+    }
+    assertEquals(2, received.get());
+  }
+}
