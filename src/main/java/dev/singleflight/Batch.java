@@ -44,7 +44,10 @@ public interface Batch<T> {
    * Like {@link #get(String)}, but this caller gives up after {@code timeout} with a
    * {@link java.util.concurrent.TimeoutException}; the batch goes on for the other callers.
    *
+   * @param key the key
    * @param timeout how long this caller waits, positive (millisecond resolution)
+   * @return its value as loaded by its batch, or the batch's failure, or a
+   * {@link java.util.concurrent.TimeoutException} once {@code timeout} elapsed
    * @throws NullPointerException when an argument is {@code null}
    * @throws IllegalArgumentException when {@code timeout} is zero or negative
    */

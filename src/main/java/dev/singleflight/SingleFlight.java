@@ -135,6 +135,7 @@ public interface SingleFlight {
    * in a batch or in a plain flight, is joined. The first Batch of a name to open a batch decides its
    * loader and options: give one name one loader.
    *
+   * @param <T> the type of a key's value
    * @param name the batch name, tagged on the {@code singleflight.batches} meters
    * @param loader the loader; a failure, a throw or a {@code null} fails every caller of its batch
    * @param options when a batch is loaded, copied
@@ -147,6 +148,7 @@ public interface SingleFlight {
    * Like {@link #batchAsync}, with a {@code loader} that blocks: it runs on a worker thread through
    * unordered {@code executeBlocking}, so batches load in parallel.
    *
+   * @param <T> the type of a key's value
    * @param name the batch name, tagged on the {@code singleflight.batches} meters
    * @param loader the loader; a throw or a {@code null} fails every caller of its batch
    * @param options when a batch is loaded, copied
@@ -171,6 +173,9 @@ public interface SingleFlight {
    * it was shared with other callers and whether this call led the flight ({@link FlightResult}).
    * Blocking and asynchronous calls, with or without a result, share one flight for a key.
    *
+   * @param <T> the type of the value
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
    *                no limit
    * @return the flight's value and how this call took part, or the flight's failure
@@ -183,6 +188,9 @@ public interface SingleFlight {
    * Like {@link #flightAsync(String, Supplier, Duration)}, but tells the caller, besides the value,
    * whether it was shared with other callers and whether this call led the flight ({@link FlightResult}).
    *
+   * @param <T> the type of the value
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
    *                no limit
    * @return the flight's value and how this call took part, or the flight's failure
