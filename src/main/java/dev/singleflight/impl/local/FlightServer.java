@@ -1,6 +1,7 @@
 package dev.singleflight.impl.local;
 
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
@@ -19,8 +20,13 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -39,12 +45,20 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  private BatchGroup batches;
   /** The flight map's spans, or {@code null} when it is not traced. */
   private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  /**
+   * Keys of batches on their way to this instance, from any thread: one task serves all those queued
+   * ({@link #submitBatched}), where each other call is a task of its own.
+   */
+  private final ConcurrentLinkedQueue<ProxyCall> batched = new ConcurrentLinkedQueue<>();
+  /** Set while a task that serves {@link #batched} is queued and has not started taking calls. */
+  private final AtomicBoolean batchedScheduled = new AtomicBoolean();
 
   /**
    * @param context the verticle's context; its instance count is the deployment's
@@ -92,8 +106,9 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
+    batches = new BatchGroup(context, flights, metrics, options.isCancelAbandoned());
     tracing = flights.tracing();
-    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, batches, options, this::joinAtOwners);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
       cluster = new ClusterRouter(context, clusterManager, options, flights, jsonProtocol, metrics);
@@ -153,6 +168,48 @@ public final class FlightServer {
   }
 
   /**
+   * Hands the call of a key of a batch to this instance's event loop; thread-safe. Calls queued
+   * together are served by one task: a batch gathers many keys, and their calls would otherwise cost
+   * a task each. A call still reaches the instance before any call its thread makes afterwards: the
+   * task that serves it was queued before them. Traced, each call is a task of its own, which carries
+   * its caller's trace.
+   */
+  void submitBatched(ProxyCall call) {
+    if (tracing != null) {
+      submit(call);
+      return;
+    }
+    batched.add(call);
+    if (batchedScheduled.compareAndSet(false, true)) {
+      try {
+        context.runOnContext(v -> serveBatched());
+      } catch (RuntimeException closed) {
+        batchedScheduled.set(false);
+        ProxyCall queued;
+        while ((queued = batched.poll()) != null) {
+          queued.promise().tryFail(flights.stopped());
+        }
+      }
+    }
+  }
+
+  /**
+   * Serves the queued calls of keys of batches, those that come while it runs included. A call whose
+   * serving throws fails alone; the calls after it are still served.
+   */
+  private void serveBatched() {
+    batchedScheduled.set(false);
+    ProxyCall call;
+    while ((call = batched.poll()) != null) {
+      try {
+        serve(call);
+      } catch (RuntimeException e) {
+        call.promise().tryFail(e);
+      }
+    }
+  }
+
+  /**
    * Reads the keys in flight on this instance's event loop; thread-safe.
    *
    * @return a Future of the keys, failed when the instance stopped
@@ -175,11 +232,12 @@ public final class FlightServer {
 
   private void serve(ProxyCall call) {
     if (cluster == null) {
-      call.serve(flights);
+      call.serve(flights, batches);
     } else if (call.kind() == ProxyCall.Kind.FORGET) {
       cluster.forget(call.key(), call.promise());
     } else {
-      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call);
+      // A key of a batch joins this node's batch only when this node leads its flight.
+      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call.execution(batches));
     }
   }
 
@@ -239,6 +297,31 @@ public final class FlightServer {
     } else {
       jsonProtocol.handle(message);
     }
+  }
+
+  /**
+   * Joins the keys of a JSON batch request where they are owned: clustered, at their owner nodes;
+   * else each in the flight map and batches of the instance that owns it, on its event loop, one task
+   * per instance.
+   */
+  private void joinAtOwners(Message<Object> message, Map<String, Promise<Object>> waiters, BatchGroup.Definition definition) {
+    if (cluster != null) {
+      cluster.joinAtOwners(message, waiters, definition);
+      return;
+    }
+    if (group.size() == 1) {
+      jsonProtocol.joinHere(waiters, definition);
+      return;
+    }
+    Map<FlightServer, Map<String, Promise<Object>>> byOwner = new HashMap<>();
+    waiters.forEach((key, waiter) -> byOwner.computeIfAbsent(group.ownerOf(key), owner -> new LinkedHashMap<>()).put(key, waiter));
+    byOwner.forEach((owner, owned) -> {
+      if (owner == this) {
+        jsonProtocol.joinHere(owned, definition);
+      } else {
+        owner.context.runOnContext(v -> owner.jsonProtocol.joinHere(owned, definition));
+      }
+    });
   }
 
   /** Answers a JSON {@code inflight} request with the keys in flight on every instance of the deployment. */
