@@ -128,6 +128,36 @@ public interface SingleFlight {
   <T> Future<T> flightAsync(String key, Supplier<Future<T>> fn, Duration timeout);
 
   /**
+   * Makes a {@link Batch} named {@code name} whose asynchronous {@code loader} loads the keys of a
+   * batch in one call, on the verticle's event loop (it must not block). Keys not in flight gather in
+   * the open batch of {@code name} on the instance that owns them, which is loaded once it holds
+   * {@code options}' maxBatchSize keys or maxDelay ms after its first key; a key already in flight,
+   * in a batch or in a plain flight, is joined. The first Batch of a name to open a batch decides its
+   * loader and options: give one name one loader.
+   *
+   * @param <T> the type of a key's value
+   * @param name the batch name, tagged on the {@code singleflight.batches} meters
+   * @param loader the loader; a failure, a throw or a {@code null} fails every caller of its batch
+   * @param options when a batch is loaded, copied
+   * @return the batch; making it sends nothing
+   * @throws NullPointerException when an argument is {@code null}
+   */
+  <T> Batch<T> batchAsync(String name, BatchLoader<T> loader, BatchOptions options);
+
+  /**
+   * Like {@link #batchAsync}, with a {@code loader} that blocks: it runs on a worker thread through
+   * unordered {@code executeBlocking}, so batches load in parallel.
+   *
+   * @param <T> the type of a key's value
+   * @param name the batch name, tagged on the {@code singleflight.batches} meters
+   * @param loader the loader; a throw or a {@code null} fails every caller of its batch
+   * @param options when a batch is loaded, copied
+   * @return the batch; making it sends nothing
+   * @throws NullPointerException when an argument is {@code null}
+   */
+  <T> Batch<T> batch(String name, BlockingBatchLoader<T> loader, BatchOptions options);
+
+  /**
    * Forgets the flight of {@code key}: callers already waiting still get its result, and a call made
    * after the returned Future completes starts a fresh execution. Forgetting a key that is not in
    * flight succeeds.
@@ -143,6 +173,9 @@ public interface SingleFlight {
    * it was shared with other callers and whether this call led the flight ({@link FlightResult}).
    * Blocking and asynchronous calls, with or without a result, share one flight for a key.
    *
+   * @param <T> the type of the value
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
    *                no limit
    * @return the flight's value and how this call took part, or the flight's failure
@@ -155,6 +188,9 @@ public interface SingleFlight {
    * Like {@link #flightAsync(String, Supplier, Duration)}, but tells the caller, besides the value,
    * whether it was shared with other callers and whether this call led the flight ({@link FlightResult}).
    *
+   * @param <T> the type of the value
+   * @param key the key; calls with an {@link String#equals equal} key are collapsed
+   * @param fn the function; it runs only when this call starts the flight
    * @param timeout how long this caller waits, positive (millisecond resolution), or {@code null} for
    *                no limit
    * @return the flight's value and how this call took part, or the flight's failure

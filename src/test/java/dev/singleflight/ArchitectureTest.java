@@ -36,12 +36,13 @@ class ArchitectureTest {
    * where it is: a promise's context for the fan-out ({@code Flight}), event-loop checks and tasks of
    * the verticle's context ({@code FlightMap}, {@code FlightServer}, the cluster's two), the caller's
    * context and one for plain threads ({@code SingleFlightProxy}), the cluster manager ({@code FlightServer}),
-   * the tracer and the duplicates of a context that carry a trace ({@code impl.tracing}).
+   * the tracer and the duplicates of a context that carry a trace ({@code impl.tracing}), a caller's context
+   * and its event loop to answer the callers of batches in bulk ({@code BatchReplies}).
    */
   @Test
   void onlyTheClassesThatNeedItUseVertxsInternalApi() {
     noClasses().that().haveNameNotMatching("dev\\.singleflight\\.impl\\.(Flight|FlightMap|local\\.SingleFlightProxy"
-        + "|local\\.FlightServer|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower"
+        + "|local\\.FlightServer|local\\.BatchReplies|cluster\\.ClusterRouter|cluster\\.LeaderOrFollower"
         + "|tracing\\.FlightTracing|tracing\\.OpenTelemetryFlightTracing)(\\$.*)?")
       .should().dependOnClassesThat(resideInAPackage("io.vertx.core.internal.."))
       .check(library);

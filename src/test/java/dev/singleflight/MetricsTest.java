@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -124,6 +125,30 @@ public class MetricsTest {
     assertTrue(meter("singleflight.executions", "outcome", "success").timer().totalTime(TimeUnit.NANOSECONDS) > 0);
     assertEquals(0.0, gauge("singleflight.waiters"));
     assertEquals(0.0, gauge("singleflight.inflight"));
+  }
+
+  @Test
+  void aBatchCountsEachKeysCallAsLeaderOrFollowerAndEachLoaderCallInTheBatchMeters() throws Exception {
+    Batch<String> users = flights.batchAsync("users", keys -> Future.succeededFuture(Map.of()), new BatchOptions().setMaxBatchSize(3).setMaxDelay(60_000));
+    List<Future<String>> calls = new ArrayList<>();
+    for (String key : List.of("1", "2", "1", "3")) {
+      calls.add(users.get(key));
+    }
+    for (Future<String> call : calls) {
+      assertNull(await(call));
+    }
+    Batch<String> failing = flights.batchAsync("failing", keys -> Future.failedFuture(new IllegalStateException("down")),
+      new BatchOptions().setMaxBatchSize(1));
+    failureOf(failing.get("4"));
+    barrier();
+    assertEquals(4.0, calls("leader"));
+    assertEquals(1.0, calls("follower"));
+    assertEquals(1, meter("singleflight.batches", "name", "users", "outcome", "success").timer().count());
+    assertEquals(1, meter("singleflight.batches", "name", "failing", "outcome", "failure").timer().count());
+    assertEquals(3.0, meter("singleflight.batch.size", "name", "users").summary().totalAmount());
+    assertEquals(1.0, meter("singleflight.batch.size", "name", "failing").summary().totalAmount());
+    assertEquals(0.0, gauge("singleflight.inflight"));
+    assertEquals(0.0, gauge("singleflight.waiters"));
   }
 
   @Test

@@ -122,6 +122,25 @@ class TracingTest {
   }
 
   @Test
+  void eachKeyOfABatchAskedInACallersTraceGetsAnExecutionSpanUnderTheCallersSpan() throws Exception {
+    deploy(new SingleFlightOptions());
+    Batch<String> users = flights.batchAsync("users",
+      keys -> Future.succeededFuture(keys.stream().collect(java.util.stream.Collectors.toMap(key -> key, key -> "v:" + key))),
+      new BatchOptions().setMaxBatchSize(2).setMaxDelay(60_000));
+    Span caller = openTelemetry.getTracer("test").spanBuilder("caller").startSpan();
+    Future<java.util.Map<String, String>> values = callInSpan(caller, () -> users.getAll(List.of("1", "2")));
+    assertEquals(java.util.Map.of("1", "v:1", "2", "v:2"), FlightTestBase.await(values));
+    caller.end();
+    List<SpanData> executions = named(awaitSpans(2), "singleflight.execute");
+    assertEquals(2, executions.size(), () -> "spans: " + executions);
+    for (SpanData execution : executions) {
+      assertEquals(caller.getSpanContext().getTraceId(), execution.getTraceId());
+      assertEquals(caller.getSpanContext().getSpanId(), execution.getParentSpanId());
+      assertEquals("success", execution.getAttributes().get(OUTCOME));
+    }
+  }
+
+  @Test
   void aFailureIsRecordedOnTheExecutionSpan() throws Exception {
     deploy(new SingleFlightOptions());
     NoSuchElementException missing = new NoSuchElementException("no row 9");

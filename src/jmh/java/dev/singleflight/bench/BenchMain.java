@@ -55,7 +55,7 @@ public final class BenchMain {
     }
     List<RunResult> results = new ArrayList<>();
     for (Class<?> benchmark : List.of(HerdBenchmark.class, AsyncThroughputBenchmark.class, BlockingThroughputBenchmark.class,
-        ClusterHerdBenchmark.class, HedgedHerdBenchmark.class)) {
+        ClusterHerdBenchmark.class, HedgedHerdBenchmark.class, BatchThroughputBenchmark.class)) {
       if (include.matcher(benchmark.getSimpleName()).find()) {
         results.addAll(new Runner(options(benchmark, quick, profiler).build()).run());
       }

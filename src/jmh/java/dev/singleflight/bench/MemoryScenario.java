@@ -1,6 +1,11 @@
 package dev.singleflight.bench;
 
+import dev.singleflight.Batch;
+import dev.singleflight.BatchOptions;
+import dev.singleflight.SingleFlight;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +17,11 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Scenario 2, memory per waiting caller: {@link #CALLERS} callers parked on one key; the retained
@@ -37,6 +47,10 @@ public final class MemoryScenario {
    */
   static final String[] JVM_OPTIONS = {"-XX:+UseSerialGC", "-XX:MarkSweepDeadRatio=0", "-Xms2g", "-Xmx2g"};
 
+  /** Scenario 8's contenders: distinct keys parked in flights of their own, or in batches. */
+  static final String DISTINCT_FLIGHTS = "flightAsync";
+  static final String DISTINCT_BATCH = "batch";
+
   private MemoryScenario() {
   }
 
@@ -55,7 +69,9 @@ public final class MemoryScenario {
         .add(measure(vertx, Herd.HAND_ROLLED, context, TIMEOUT))
         .add(measure(vertx, Herd.HAND_ROLLED, null, null))
         .add(measure(vertx, Herd.HAND_ROLLED, null, TIMEOUT))
-        .add(measure(vertx, Herd.CAFFEINE, null, null));
+        .add(measure(vertx, Herd.CAFFEINE, null, null))
+        .add(measureDistinct(vertx, DISTINCT_FLIGHTS, context))
+        .add(measureDistinct(vertx, DISTINCT_BATCH, context));
       Files.writeString(Path.of(args[0]), rows.encodePrettily());
     } finally {
       Bench.await(vertx.close());
@@ -93,6 +109,66 @@ public final class MemoryScenario {
       .put("leftAfterServedBytes", after - before);
     System.out.println("memory " + row.encode());
     return row;
+  }
+
+  /**
+   * Scenario 8's memory: {@link #CALLERS} callers on {@code context}, each of a key of its own, parked
+   * in flights whose function waits for one promise ({@link #DISTINCT_FLIGHTS}), or in the batches of
+   * one Batch of {@link BatchThroughputBenchmark#MAX_BATCH_SIZE} keys whose loader waits for it
+   * ({@link #DISTINCT_BATCH}); per caller, as {@link #measure}.
+   */
+  private static JsonObject measureDistinct(Vertx vertx, String contender, Context context) {
+    SingleFlight proxy = SingleFlight.createProxy(vertx);
+    AtomicReference<Promise<Void>> release = new AtomicReference<>();
+    Batch<String> batch = proxy.batchAsync("memory", keys -> release.get().future().map(v -> Map.<String, String>of()),
+      new BatchOptions().setMaxBatchSize(BatchThroughputBenchmark.MAX_BATCH_SIZE));
+    Function<String, Future<?>> call = contender.equals(DISTINCT_BATCH) ? batch::get
+      : key -> proxy.flightAsync(key, () -> release.get().future());
+    // The keys are made before the heap is measured: both contenders keep the same strings.
+    List<String> warmUpKeys = keys("warm-up-"), measuredKeys = keys("measured-");
+    Countdown warmUp = new Countdown(CALLERS);
+    release.set(Promise.promise());
+    parkDistinct(context, warmUpKeys, call, warmUp);
+    release.get().complete();
+    warmUp.await();
+
+    Countdown measured = new Countdown(CALLERS);
+    release.set(Promise.promise());
+    long before = heapAfterGc();
+    parkDistinct(context, measuredKeys, call, measured);
+    long parked = heapAfterGc();
+    release.get().complete();
+    measured.await();
+    long after = heapAfterGc();
+
+    JsonObject row = new JsonObject()
+      .put("contender", contender)
+      .put("callers", "context")
+      .put("timeout", false)
+      .put("bytesPerCaller", (double) (parked - before) / CALLERS)
+      .put("leftAfterServedBytes", after - before);
+    System.out.println("memory " + row.encode());
+    return row;
+  }
+
+  private static List<String> keys(String prefix) {
+    List<String> keys = new ArrayList<>(CALLERS);
+    for (int i = 0; i < CALLERS; i++) {
+      keys.add(prefix + i);
+    }
+    return keys;
+  }
+
+  /** Makes a call for each key on {@code context}, and returns once the verticle holds them all. */
+  private static void parkDistinct(Context context, List<String> keys, Function<String, Future<?>> call, Countdown served) {
+    Bench.runOn(context, () -> {
+      for (String key : keys) {
+        call.apply(key).onComplete(served);
+      }
+      return Future.succeededFuture();
+    });
+    // A forget is handled after the calls sent before it.
+    Bench.runOn(context, () -> SingleFlight.createProxy(context.owner()).forget("parked"));
   }
 
   /** @return the bytes of heap that survived a full collection (two: objects with cleaners need a second) */

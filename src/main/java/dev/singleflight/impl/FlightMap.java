@@ -191,6 +191,11 @@ public final class FlightMap {
       flight.interrupter = call::interrupt;
       task = call;
     }
+    return executeBlocking(task);
+  }
+
+  /** Runs a blocking task on a worker thread (the dedicated pool, if any), unordered. */
+  Future<Object> executeBlocking(Callable<Object> task) {
     if (workers != null) {
       return workers.executeBlocking(task, false);
     }

@@ -9,7 +9,9 @@
  *   <li>{@link dev.singleflight.impl.FlightMap}: the instance's map of flights, and its limits. Every
  *   way in ends in {@code FlightMap.join}.</li>
  *   <li>{@link dev.singleflight.impl.Execution}: what a flight runs, started once by the call that found
- *   its key free: the caller's function, a downstream request, or a clustered flight's exchange.</li>
+ *   its key free: the caller's function, a downstream request, a clustered flight's exchange, or the
+ *   key's place in an open batch of {@link dev.singleflight.impl.BatchGroup}, which makes one loader
+ *   call for many keys' flights.</li>
  *   <li>{@link dev.singleflight.impl.Flight}: the callers waiting for the execution, their timeouts, and
  *   the fan-out of its outcome to each of them.</li>
  * </ol>

@@ -1,5 +1,7 @@
 package dev.singleflight.cluster;
 
+import dev.singleflight.Batch;
+import dev.singleflight.BatchOptions;
 import dev.singleflight.RemoteFlightException;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
@@ -268,6 +270,63 @@ class ClusterTest {
       assertEquals(new JsonObject().put("name", "Grace"), await(request).body());
     }
     assertEquals(1, downstream.size());
+  }
+
+  @Test
+  void batchesOnEveryNodeLoadEachKeyOnceInTheClusterEachNodeBatchingTheKeysItLeads() throws Exception {
+    List<String> keys = java.util.stream.IntStream.range(0, 30).mapToObj(i -> "batched:" + i).toList();
+    Map<String, AtomicInteger> loads = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Promise<Map<String, String>>> pending = new CopyOnWriteArrayList<>();
+    List<Future<Map<String, String>>> calls = new ArrayList<>();
+    for (int node = 0; node < NODES; node++) {
+      Batch<String> users = proxy(node).batchAsync("users", batch -> {
+        batch.forEach(key -> loads.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet());
+        Promise<Map<String, String>> loaded = Promise.promise();
+        pending.add(loaded);
+        return loaded.future().map(v -> batch.stream().collect(java.util.stream.Collectors.toMap(key -> key, key -> "v:" + key)));
+      }, new BatchOptions());
+      calls.add(users.getAll(keys));
+    }
+    for (String key : keys) {
+      messages.await("join", key, NODES);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (loads.size() < keys.size() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    pending.forEach(loaded -> loaded.complete(Map.of()));
+    for (Future<Map<String, String>> call : calls) {
+      Map<String, String> values = await(call);
+      keys.forEach(key -> assertEquals("v:" + key, values.get(key)));
+    }
+    assertEquals(keys.size(), loads.size());
+    loads.forEach((key, count) -> assertEquals(1, count.get(), key + " was loaded " + count + " times in the cluster"));
+    assertTrue(pending.size() <= keys.size(), "keys are batched: " + pending.size() + " loader calls");
+  }
+
+  @Test
+  void aJsonBatchGoesToTheKeysOwnerNodesAndEachKeyIsRequestedDownstreamOnce() throws Exception {
+    Map<String, AtomicInteger> requested = new java.util.concurrent.ConcurrentHashMap<>();
+    AtomicInteger downstreamRequests = new AtomicInteger();
+    await(cluster.node(0).eventBus().<JsonObject>consumer("batch.service", request -> {
+      downstreamRequests.incrementAndGet();
+      JsonObject reply = new JsonObject();
+      for (Object key : request.body().getJsonArray("keys")) {
+        requested.computeIfAbsent((String) key, k -> new AtomicInteger()).incrementAndGet();
+        reply.put((String) key, "v:" + key + ":" + request.body().getValue("body"));
+      }
+      request.reply(reply);
+    }).completion());
+    io.vertx.core.json.JsonArray keys = new io.vertx.core.json.JsonArray(
+      java.util.stream.IntStream.range(0, 60).mapToObj(i -> "json-batched:" + i).collect(java.util.stream.Collectors.toList()));
+    JsonObject reply = await(cluster.node(1).eventBus().<JsonObject>request(SingleFlightOptions.DEFAULT_ADDRESS,
+      new JsonObject().put("keys", keys).put("address", "batch.service").put("body", 5),
+      new DeliveryOptions().addHeader("action", "batch"))).body();
+    assertEquals(60, reply.size());
+    keys.forEach(key -> assertEquals("v:" + key + ":5", reply.getString((String) key)));
+    assertEquals(60, requested.size());
+    requested.forEach((key, count) -> assertEquals(1, count.get(), key + " was requested " + count + " times"));
+    assertTrue(downstreamRequests.get() <= NODES, "one downstream request per owner node: " + downstreamRequests.get());
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.singleflight.SingleFlight;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
@@ -115,6 +116,26 @@ class ExamplesTest {
     await(Future.all(before, after));
     assertEquals(1, names.reads());
     assertSame(before.result(), after.result());
+  }
+
+  @Test
+  void batchedLookups_callsMadeTogetherShareOneServiceRequestAndAnUnknownUserIsNull() throws TimeoutException {
+    List<JsonArray> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    await(vertx.eventBus().<JsonArray>consumer(BatchedLookups.USERS, request -> {
+      requests.add(request.body());
+      JsonObject byId = new JsonObject();
+      request.body().stream().filter(id -> !"3".equals(id)).forEach(id -> byId.put((String) id, new JsonObject().put("id", id)));
+      request.reply(byId);
+    }).completion());
+    List<Object> found = await(BatchedLookups.lookUp(BatchedLookups.users(vertx, flights)));
+    assertEquals(new JsonObject().put("id", "1"), found.get(0));
+    java.util.Map<?, ?> some = (java.util.Map<?, ?>) found.get(1);
+    assertEquals(List.of("1", "2", "3"), List.copyOf(some.keySet()));
+    assertSame(found.get(0), some.get("1"));
+    assertEquals(new JsonObject().put("id", "2"), some.get("2"));
+    assertEquals(null, some.get("3"));
+    // The ids 1, 2 and 3, each once, in as many requests as batches formed (at most 10 ms apart).
+    assertEquals(List.of("1", "2", "3"), requests.stream().flatMap(JsonArray::stream).sorted().toList());
   }
 
   @Test

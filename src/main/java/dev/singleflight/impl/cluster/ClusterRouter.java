@@ -1,6 +1,7 @@
 package dev.singleflight.impl.cluster;
 
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.Execution;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.json.JsonProtocol;
@@ -14,12 +15,16 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.singleflight.impl.cluster.ClusterProtocol.BAD_REQUEST;
@@ -138,7 +143,8 @@ public final class ClusterRouter {
   /** Serves a JSON request: forwarded to the owner of its key; malformed ones fail here. */
   public void handle(Message<Object> message) {
     String key = message.body() instanceof JsonObject json && json.getValue("key") instanceof String k && !k.isEmpty() ? k : null;
-    if (key == null || flights.isClosed()) {
+    // A batch's keys go to their owners once it is checked (joinAtOwners).
+    if (key == null || flights.isClosed() || JsonProtocol.BATCH.equals(message.headers().get(JsonProtocol.ACTION_HEADER))) {
       jsonProtocol.handle(message);
       return;
     }
@@ -146,12 +152,47 @@ public final class ClusterRouter {
     if (forget) {
       flights.forget(key);
     }
-    // A forwarded JSON flight waits as long as its downstream request may take, with a margin; the
-    // downstream timeout is capped at maxTimeout (at most Integer.MAX_VALUE), so the sum cannot overflow.
-    long downstream = JsonProtocol.downstreamTimeout(((JsonObject) message.body()).getValue("timeout"), maxTimeout);
-    long timeout = Math.max(downstream, DeliveryOptions.DEFAULT_TIMEOUT) + DeliveryOptions.DEFAULT_TIMEOUT;
-    owners.call(key, forget ? FORGET : JSON, message.body(), message.headers(), timeout).reply.future()
+    owners.call(key, forget ? FORGET : JSON, message.body(), message.headers(), forwardTimeout(message)).reply.future()
       .onComplete(ar -> relay(message, ar));
+  }
+
+  /**
+   * A forwarded JSON request waits as long as its downstream request may take, with a margin; the
+   * downstream timeout is capped at maxTimeout (at most Integer.MAX_VALUE), so the sum cannot overflow.
+   */
+  private long forwardTimeout(Message<Object> message) {
+    long downstream = JsonProtocol.downstreamTimeout(((JsonObject) message.body()).getValue("timeout"), maxTimeout);
+    return Math.max(downstream, DeliveryOptions.DEFAULT_TIMEOUT) + DeliveryOptions.DEFAULT_TIMEOUT;
+  }
+
+  /**
+   * Joins the keys of a JSON batch request (valid) at their owner nodes: this node's own keys join
+   * here; the others go, one request per owner holding its keys only, to the owner, which batches
+   * them there. Each key's waiter gets its value from that owner's reply, or its failure.
+   */
+  public void joinAtOwners(Message<Object> message, Map<String, Promise<Object>> waiters, BatchGroup.Definition definition) {
+    Map<String, Map<String, Promise<Object>>> byOwner = new HashMap<>();
+    waiters.forEach((key, waiter) -> byOwner.computeIfAbsent(owners.ownerOf(key), node -> new LinkedHashMap<>()).put(key, waiter));
+    JsonObject request = (JsonObject) message.body();
+    long timeout = forwardTimeout(message);
+    byOwner.forEach((node, owned) -> {
+      if (node.equals(owners.nodeId())) {
+        jsonProtocol.joinHere(owned, definition);
+        return;
+      }
+      JsonObject part = request.copy().put("keys", new JsonArray(new ArrayList<>(owned.keySet())));
+      owners.call(owned.keySet().iterator().next(), JSON, part, message.headers(), timeout).reply.future().onComplete(ar -> {
+        if (ar.failed()) {
+          owned.values().forEach(waiter -> waiter.tryFail(ar.cause()));
+        } else if (ar.result().body() instanceof JsonObject values) {
+          owned.forEach((key, waiter) -> waiter.tryComplete(values.getValue(key)));
+        } else {
+          IllegalStateException notAnObject = new IllegalStateException("node " + node + " answered a batch with "
+            + ar.result().body() + ", not a JSON object");
+          owned.values().forEach(waiter -> waiter.tryFail(notAnObject));
+        }
+      });
+    });
   }
 
   private static void relay(Message<Object> message, AsyncResult<Message<Object>> reply) {
@@ -243,7 +284,7 @@ public final class ClusterRouter {
             metrics.clusterMove();
           }
         }
-        jsonProtocol.handle(message);
+        jsonProtocol.handleHere(message);
       }
       default -> message.fail(BAD_REQUEST, "unknown single-flight cluster operation '" + op + "'");
     }

@@ -1,6 +1,7 @@
 package dev.singleflight.impl.local;
 
 import dev.singleflight.SingleFlightOptions;
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.FlightMap;
 import dev.singleflight.impl.cluster.ClusterRouter;
 import dev.singleflight.impl.json.JsonProtocol;
@@ -19,8 +20,13 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One running instance of a {@code SingleFlightVerticle}: its flight map and what feeds it. Proxy
@@ -39,12 +45,19 @@ public final class FlightServer {
   private InstanceGroup group;
   private WorkerExecutor workers;
   private FlightMap flights;
+  private BatchGroup batches;
   /** The flight map's spans, or {@code null} when it is not traced. */
   private FlightTracing tracing;
   private JsonProtocol jsonProtocol;
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  /** Most proxy calls one task serves before the event loop's other tasks get their turn. */
+  static final int CALLS_PER_TASK = 1024;
+  /** Proxy calls on their way to this instance, from any thread, when it is not traced: see {@link #submit}. */
+  private final ConcurrentLinkedQueue<ProxyCall> calls = new ConcurrentLinkedQueue<>();
+  /** Set while a task that serves {@link #calls} is queued or running. */
+  private final AtomicBoolean serving = new AtomicBoolean();
 
   /**
    * @param context the verticle's context; its instance count is the deployment's
@@ -92,8 +105,9 @@ public final class FlightServer {
     }
     FlightMetrics metrics = FlightMetrics.create(vertx, options.getAddress(), options.getMetricsRegistryName(), group.gauges());
     flights = new FlightMap(context, options, metrics, workers);
+    batches = new BatchGroup(context, flights, metrics, options.isCancelAbandoned());
     tracing = flights.tracing();
-    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, options);
+    jsonProtocol = new JsonProtocol(vertx.eventBus(), flights, batches, options, this::joinAtOwners);
     Future<Void> nodeListening = Future.succeededFuture();
     if (clusterManager != null) {
       cluster = new ClusterRouter(context, clusterManager, options, flights, jsonProtocol, metrics);
@@ -141,14 +155,57 @@ public final class FlightServer {
   }
 
   /**
-   * Hands a proxy call to this instance's event loop; thread-safe. A call that arrives after the
-   * instance stopped fails like a waiting caller would; so does one that finds Vert.x closed.
+   * Hands a proxy call to this instance's event loop; thread-safe. Calls wait in one queue, in the
+   * order they came, and a task serves up to {@link #CALLS_PER_TASK} of them: a call costs no task of
+   * its own (a batch gathers many keys, each a call), calls from one thread keep their order, and
+   * callers faster than the event loop cannot keep it from its other work. Traced, each call is a task
+   * of its own, which carries its caller's trace. A call that arrives after the instance stopped fails
+   * like a waiting caller would; so does one that finds Vert.x closed.
    */
   void submit(ProxyCall call) {
+    if (tracing != null) {
+      try {
+        tracing.carry(context).runOnContext(v -> serve(call));
+      } catch (RuntimeException closed) {
+        call.promise().tryFail(flights.stopped());
+      }
+      return;
+    }
+    calls.add(call);
+    if (serving.compareAndSet(false, true)) {
+      schedule();
+    }
+  }
+
+  private void schedule() {
     try {
-      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
+      context.runOnContext(v -> serveQueued());
     } catch (RuntimeException closed) {
-      call.promise().tryFail(flights.stopped());
+      ProxyCall queued;
+      while ((queued = calls.poll()) != null) {
+        queued.promise().tryFail(flights.stopped());
+      }
+      serving.set(false);
+    }
+  }
+
+  /**
+   * Serves up to {@link #CALLS_PER_TASK} queued calls, then leaves the event loop to its other tasks
+   * and queues itself again if calls remain. A call whose serving throws fails alone.
+   */
+  private void serveQueued() {
+    ProxyCall call;
+    for (int budget = CALLS_PER_TASK; budget > 0 && (call = calls.poll()) != null; budget--) {
+      try {
+        serve(call);
+      } catch (RuntimeException e) {
+        call.promise().tryFail(e);
+      }
+    }
+    serving.set(false);
+    // A call queued after the last poll found the flag still set: this task queues the next one for it.
+    if (!calls.isEmpty() && serving.compareAndSet(false, true)) {
+      schedule();
     }
   }
 
@@ -175,11 +232,12 @@ public final class FlightServer {
 
   private void serve(ProxyCall call) {
     if (cluster == null) {
-      call.serve(flights);
+      call.serve(flights, batches);
     } else if (call.kind() == ProxyCall.Kind.FORGET) {
       cluster.forget(call.key(), call.promise());
     } else {
-      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call);
+      // A key of a batch joins this node's batch only when this node leads its flight.
+      cluster.join(call.key(), call.promise(), call.timed(), call.deadline(), call.execution(batches));
     }
   }
 
@@ -239,6 +297,31 @@ public final class FlightServer {
     } else {
       jsonProtocol.handle(message);
     }
+  }
+
+  /**
+   * Joins the keys of a JSON batch request where they are owned: clustered, at their owner nodes;
+   * else each in the flight map and batches of the instance that owns it, on its event loop, one task
+   * per instance.
+   */
+  private void joinAtOwners(Message<Object> message, Map<String, Promise<Object>> waiters, BatchGroup.Definition definition) {
+    if (cluster != null) {
+      cluster.joinAtOwners(message, waiters, definition);
+      return;
+    }
+    if (group.size() == 1) {
+      jsonProtocol.joinHere(waiters, definition);
+      return;
+    }
+    Map<FlightServer, Map<String, Promise<Object>>> byOwner = new HashMap<>();
+    waiters.forEach((key, waiter) -> byOwner.computeIfAbsent(group.ownerOf(key), owner -> new LinkedHashMap<>()).put(key, waiter));
+    byOwner.forEach((owner, owned) -> {
+      if (owner == this) {
+        jsonProtocol.joinHere(owned, definition);
+      } else {
+        owner.context.runOnContext(v -> owner.jsonProtocol.joinHere(owned, definition));
+      }
+    });
   }
 
   /** Answers a JSON {@code inflight} request with the keys in flight on every instance of the deployment. */

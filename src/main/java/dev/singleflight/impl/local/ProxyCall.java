@@ -1,5 +1,6 @@
 package dev.singleflight.impl.local;
 
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.Execution;
 import dev.singleflight.impl.Flight;
 import dev.singleflight.impl.FlightMap;
@@ -26,19 +27,30 @@ public record ProxyCall(Kind kind, String key, Object fn, Promise<Object> promis
     /** Join or start a flight whose function is a {@code Supplier<Future<?>>} run on the event loop. */
     ASYNC,
     /** Forget the key's flight. */
-    FORGET
+    FORGET,
+    /** Join or start a flight of a key of a batch, whose {@link BatchGroup.Definition} is the {@code fn}. */
+    BATCH
   }
 
   /** Serves the call on the verticle's event loop: forgets the key, or joins its flight. */
-  public void serve(FlightMap flights) {
+  public void serve(FlightMap flights, BatchGroup batches) {
     if (kind != Kind.FORGET) {
-      flights.join(key, promise, timed, deadline, flights.hedged(this));
+      // A key of a batch is not hedged: its batch's one loader call loads it.
+      flights.join(key, promise, timed, deadline, kind == Kind.BATCH ? execution(batches) : flights.hedged(this));
     } else if (flights.isClosed()) {
       promise.tryFail(flights.stopped());
     } else {
       flights.forget(key);
       promise.tryComplete();
     }
+  }
+
+  /**
+   * @return what runs when this call starts its key's flight: the caller's function, or the key's place
+   * in the open batch of its name
+   */
+  Execution execution(BatchGroup batches) {
+    return kind == Kind.BATCH ? batches.member(key, (BatchGroup.Definition) fn) : this;
   }
 
   /**

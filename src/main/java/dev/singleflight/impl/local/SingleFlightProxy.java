@@ -1,7 +1,12 @@
 package dev.singleflight.impl.local;
 
+import dev.singleflight.Batch;
+import dev.singleflight.BatchLoader;
+import dev.singleflight.BatchOptions;
+import dev.singleflight.BlockingBatchLoader;
 import dev.singleflight.FlightResult;
 import dev.singleflight.SingleFlight;
+import dev.singleflight.impl.BatchGroup;
 import dev.singleflight.impl.ResultWaiter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -9,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
@@ -39,6 +45,7 @@ public final class SingleFlightProxy implements SingleFlight {
    * and each parked caller would hold its own.
    */
   private volatile ContextInternal plainThreadContext;
+  private final BatchReplies batchReplies = new BatchReplies();
 
   public SingleFlightProxy(Vertx vertx, String address) {
     Objects.requireNonNull(vertx, "vertx");
@@ -73,6 +80,24 @@ public final class SingleFlightProxy implements SingleFlight {
   }
 
   @Override
+  public <T> Batch<T> batchAsync(String name, BatchLoader<T> loader, BatchOptions options) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(options, "options");
+    return new ProxyBatch<>(this, new BatchGroup.Definition(name, loader, null,
+      options.getMaxBatchSize(), options.getMaxDelay(), false));
+  }
+
+  @Override
+  public <T> Batch<T> batch(String name, BlockingBatchLoader<T> loader, BatchOptions options) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(options, "options");
+    return new ProxyBatch<>(this, new BatchGroup.Definition(name, null, loader,
+      options.getMaxBatchSize(), options.getMaxDelay(), false));
+  }
+
+  @Override
   public <T> Future<FlightResult<T>> flightResult(String key, Callable<T> fn, Duration timeout) {
     return sendForResult(ProxyCall.Kind.BLOCKING, key, Objects.requireNonNull(fn, "fn"), timeout == null ? null : checkTimeout(timeout));
   }
@@ -94,7 +119,7 @@ public final class SingleFlightProxy implements SingleFlight {
     return promise.future();
   }
 
-  private static Duration checkTimeout(Duration timeout) {
+  static Duration checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, was " + timeout);
@@ -103,12 +128,13 @@ public final class SingleFlightProxy implements SingleFlight {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> Future<T> send(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
+  <T> Future<T> send(ProxyCall.Kind kind, String key, Object fn, Duration timeout) {
     Objects.requireNonNull(key, "key");
     boolean timed = timeout != null;
     long deadline = timed ? System.nanoTime() + toNanos(timeout) : 0L;
-    Promise<Object> promise = callerContext().promise();
-    submit(kind, key, fn, promise, timed, deadline);
+    PromiseInternal<Object> promise = callerContext().promise();
+    // Keys of batches come and go many at a time: their calls and their answers travel in bulk.
+    submit(kind, key, fn, kind == ProxyCall.Kind.BATCH ? batchReplies.waiter(promise) : promise, timed, deadline);
     return (Future<T>) promise.future();
   }
 

@@ -42,6 +42,16 @@ public interface FlightMetrics {
    */
   void executionEnded(long startNanos, boolean succeeded, int waiting);
 
+  /**
+   * A batch's loader call ended.
+   *
+   * @param name the batch name (a JSON-protocol batch's downstream address)
+   * @param startNanos its {@link System#nanoTime()} at start
+   * @param succeeded whether it gave a map
+   * @param keys the keys it was asked for
+   */
+  void batchEnded(String name, long startNanos, boolean succeeded, int keys);
+
   /** A flight was abandoned without ending: the verticle stopped. */
   void flightDropped(int waiting);
 

@@ -1,6 +1,7 @@
 package dev.singleflight.impl.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -109,6 +110,17 @@ final class MicrometerFlightMetrics implements FlightMetrics {
   public void executionEnded(long startNanos, boolean succeeded, int waiting) {
     (succeeded ? successes : failures).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     flightDropped(waiting);
+  }
+
+  @Override
+  public void batchEnded(String name, long startNanos, boolean succeeded, int keys) {
+    // Registered on first use, one per name; the registry returns the existing meter afterwards.
+    Timer.builder("singleflight.batches").description("Loader calls of batches and their durations")
+      .tag("address", address).tag("name", name).tag("outcome", succeeded ? "success" : "failure").register(registry)
+      .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    DistributionSummary.builder("singleflight.batch.size").description("Keys per loader call of a batch")
+      .tag("address", address).tag("name", name).register(registry)
+      .record(keys);
   }
 
   @Override

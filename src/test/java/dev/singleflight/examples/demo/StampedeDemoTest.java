@@ -19,13 +19,17 @@ class StampedeDemoTest {
   void runPrintsTheMachineTheTableAndTheMetersAndExitsZero() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = StampedeDemo.run(new String[] {"--requests", "40", "--ids=3"}, print(out), print(err), false);
+    int code = StampedeDemo.run(new String[] {"--requests", "40", "--ids=3", "--cold-ids", "30"}, print(out), print(err), false);
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(StampedeDemo.OK, code, () -> printed + err);
     assertTrue(printed.contains("cores"), printed);
     assertEquals(List.of("/users/:id", "yes", "40", "3"), row(printed, "/users/:id").subList(0, 4));
     assertEquals(List.of("/direct/users/:id", "no", "40", "40"), row(printed, "/direct/users/:id").subList(0, 4));
     assertTrue(printed.contains("single-flight meters: 3 calls led an execution, 37 joined one"), printed);
+    assertTrue(printed.contains("cold start: 30 distinct ids at once, 2 requests each, per route"), printed);
+    assertEquals(List.of("/direct/users/:id", "none", "60", "60"), row(printed, "/direct/users/:id", 1).subList(0, 4));
+    assertEquals(List.of("/users/:id", "single", "flight", "60", "30"), row(printed, "/users/:id", 1).subList(0, 5));
+    assertEquals(List.of("/batched/users/:id", "batch", "60"), row(printed, "/batched/users/:id").subList(0, 3));
   }
 
   @Test
@@ -83,10 +87,16 @@ class StampedeDemoTest {
     return new PrintStream(bytes, true, StandardCharsets.UTF_8);
   }
 
-  /** @return the cells of the table row that starts with {@code route} */
+  /** @return the cells of the first table row that starts with {@code route} */
   private static List<String> row(String printed, String route) {
+    return row(printed, route, 0);
+  }
+
+  /** @return the cells of the table row that starts with {@code route}, skipping {@code skip} such rows */
+  private static List<String> row(String printed, String route, int skip) {
     return printed.lines()
       .filter(line -> line.startsWith(route + " "))
+      .skip(skip)
       .map(line -> List.of(line.trim().split("\\s+")))
       .findFirst()
       .orElseThrow(() -> new AssertionError("no row " + route + " in\n" + printed));

@@ -72,8 +72,23 @@ class StampedeTest {
   }
 
   @Test
-  void bothRoutesAnswerTheUserAsJson404ForAnUnknownIdAnd400ForANonNumber() throws Exception {
-    for (String route : List.of(UserServer.COLLAPSED, UserServer.DIRECT)) {
+  void aColdStartRunsOneQueryPerRequestDirectOnePerIdWithSingleFlightAndOnePerBatchBatched() throws Exception {
+    List<Stampede.Phase> phases = stampede.coldStart(300, new PrintStream(new ByteArrayOutputStream()), false);
+    assertEquals(List.of("/direct/users/:id", "/users/:id", "/batched/users/:id"), phases.stream().map(Stampede.Phase::route).toList());
+    phases.forEach(phase -> {
+      assertEquals(600, phase.requests(), phase::toString);
+      assertEquals(0, phase.failed(), phase::toString);
+    });
+    assertEquals(600, phases.get(0).queries());
+    assertEquals(300, phases.get(1).queries());
+    // Batches of at most 100 ids, each id in one batch: at least 3 queries, and far fewer than one per id.
+    int batched = phases.get(2).queries();
+    assertTrue(batched >= 3 && batched < 300, "batched queries: " + batched);
+  }
+
+  @Test
+  void everyRouteAnswersTheUserAsJson404ForAnUnknownIdAnd400ForANonNumber() throws Exception {
+    for (String route : List.of(UserServer.COLLAPSED, UserServer.DIRECT, UserServer.BATCHED)) {
       HttpResponse<?> found = get(route + "7");
       assertEquals(200, found.statusCode());
       assertEquals(new JsonObject().put("id", 7).put("name", "User 7").put("email", "user7@example.com"),

@@ -18,6 +18,8 @@ public final class DemoOptions {
   public static final int MAX_REQUESTS = 5000;
   /** Default of {@code --ids}. */
   public static final int DEFAULT_IDS = 5;
+  /** Default of {@code --cold-ids}. */
+  public static final int DEFAULT_COLD_IDS = 1000;
   /** Default of {@code --port} with {@code --serve}; without it the demo takes any free port. */
   public static final int DEFAULT_SERVE_PORT = 8080;
   /** Default of {@code --slow-percent}: no slow lookups, no tail phases. */
@@ -37,6 +39,7 @@ public final class DemoOptions {
   private CommandSpec spec;
   private int requests;
   private int ids;
+  private int coldIds;
   @Option(names = "--serve", description = "keep serving after the load phase, until Ctrl-C")
   private boolean serve;
   /** Null unless {@code --port} was given. */
@@ -61,6 +64,13 @@ public final class DemoOptions {
     description = "distinct user ids they ask for (1.." + UserDao.USERS + ", default ${DEFAULT-VALUE})")
   private void setIds(int ids) {
     this.ids = Flags.inRange(spec, "--ids", ids, 1, UserDao.USERS);
+  }
+
+  @Option(names = "--cold-ids", paramLabel = "C", defaultValue = "" + DEFAULT_COLD_IDS,
+    description = "distinct ids of the cold-start phase, asked twice each at once on each route (0 skips it; 0.."
+      + UserDao.USERS + ", default ${DEFAULT-VALUE})")
+  private void setColdIds(int coldIds) {
+    this.coldIds = Flags.inRange(spec, "--cold-ids", coldIds, 0, UserDao.USERS);
   }
 
   @Option(names = "--port", paramLabel = "P",
@@ -123,6 +133,11 @@ public final class DemoOptions {
   /** @return the distinct user ids the requests ask for, round robin */
   public int ids() {
     return ids;
+  }
+
+  /** @return the distinct ids of the cold-start phase; 0: no cold-start phase */
+  public int coldIds() {
+    return coldIds;
   }
 
   /** @return whether to keep serving after the load phase */

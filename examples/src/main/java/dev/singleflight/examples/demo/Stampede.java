@@ -51,7 +51,7 @@ public final class Stampede {
    * What one load phase measured.
    *
    * @param route the route, e.g. {@code /users/:id}
-   * @param singleFlight whether the route collapses its lookups
+   * @param singleFlight whether the route collapses its lookups (one flight per id, or batches)
    * @param requests the requests sent
    * @param failed the requests not answered 200 with a user
    * @param queries the database queries the phase ran
@@ -234,6 +234,28 @@ public final class Stampede {
     return List.of(
       phase(UserServer.COLLAPSED, true, requests, ids, progress, terminal),
       phase(UserServer.DIRECT, false, requests, ids, progress, terminal));
+  }
+
+  /** Requests per id of the cold-start phase. */
+  public static final int COLD_START_REQUESTS_PER_ID = 2;
+
+  /**
+   * The cold start after a deploy or a flush: {@code ids} distinct ids at once, asked
+   * {@value #COLD_START_REQUESTS_PER_ID} times each, sent to each route in turn (direct, single
+   * flight, batched), each a stampede held until all its requests have arrived.
+   *
+   * @param ids the distinct ids, from 1
+   * @param progress where the progress bars go
+   * @param terminal whether {@code progress} is a terminal
+   * @return the direct route's phase, the collapsed route's, then the batched route's
+   * @throws Exception when interrupted or the load itself fails
+   */
+  public List<Phase> coldStart(int ids, PrintStream progress, boolean terminal) throws Exception {
+    int requests = ids * COLD_START_REQUESTS_PER_ID;
+    return List.of(
+      phase(UserServer.DIRECT, false, requests, ids, progress, terminal),
+      phase(UserServer.COLLAPSED, true, requests, ids, progress, terminal),
+      phase(UserServer.BATCHED, true, requests, ids, progress, terminal));
   }
 
   /**

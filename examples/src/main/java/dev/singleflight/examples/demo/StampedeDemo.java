@@ -16,15 +16,16 @@ import java.util.concurrent.CountDownLatch;
  * StampedeDemo shows single flight against a cache stampede: many concurrent requests for a few
  * users, each a cache miss that needs a 50 ms query, served once with and once without single
  * flight. It prints how many queries the database ran and the latencies, and what the single-flight
- * verticle's meters counted, then exits, or with {@code --serve} keeps serving. With
- * {@code --slow-percent} it also makes that share of the lookups slow and sends waves of requests to
- * the single-flight route without and with hedging ({@code hedgeAfter}), and prints the latencies and
- * the extra queries hedging cost. Run it from a clone
+ * verticle's meters counted; then a cold start, many distinct ids at once, against the direct, the
+ * single-flight and the batched route, with the same figures; then it exits, or with {@code --serve}
+ * keeps serving. With {@code --slow-percent} it also makes that share of the lookups slow and sends
+ * waves of requests to the single-flight route without and with hedging ({@code hedgeAfter}), and
+ * prints the latencies and the extra queries hedging cost. Run it from a clone
  * with {@code mvn -q -Pdemo verify}; flags go in {@code -Ddemo.args="..."} (see {@link DemoOptions}).
  */
 @Command(name = "StampedeDemo",
   description = "Sends a stampede of concurrent requests for a few users to a route with single flight and to one without, "
-    + "and prints the database queries and latencies of each.",
+    + "then a cold start of many distinct users to those and to a batched route, and prints the database queries and latencies of each.",
   footer = "From a clone: mvn -q -Pdemo verify -Ddemo.args=\"--requests 500 --ids 3\"")
 public final class StampedeDemo implements Callable<Integer> {
 
@@ -112,6 +113,14 @@ public final class StampedeDemo implements Callable<Integer> {
         stampede.traceOneCollapsedRequest(3, out);
       }
       int failed = phases.stream().mapToInt(Stampede.Phase::failed).sum();
+      if (options.coldIds() > 0) {
+        out.println();
+        out.printf("cold start: %d distinct ids at once, %d requests each, per route%n",
+          options.coldIds(), Stampede.COLD_START_REQUESTS_PER_ID);
+        List<Stampede.Phase> cold = stampede.coldStart(options.coldIds(), err, terminal);
+        printColdStartTable(cold, out);
+        failed += cold.stream().mapToInt(Stampede.Phase::failed).sum();
+      }
       if (options.slowPercent() > 0) {
         out.println();
         out.printf("tail: %d%% of lookups take %d ms; %d waves per route of %d concurrent requests for one id each%n",
@@ -147,6 +156,17 @@ public final class StampedeDemo implements Callable<Integer> {
     }
   }
 
+  /** Prints one row per route of the cold-start phase: how each collapses the lookups of distinct ids. */
+  static void printColdStartTable(List<Stampede.Phase> phases, PrintStream out) {
+    String format = "%-21s %-13s %8s %10s %7s %7s%n";
+    out.println();
+    out.printf(format, "route", "collapsing", "requests", "db queries", "p50 ms", "p99 ms");
+    for (Stampede.Phase phase : phases) {
+      String collapsing = phase.route().startsWith(UserServer.BATCHED) ? "batch" : phase.singleFlight() ? "single flight" : "none";
+      out.printf(format, phase.route(), collapsing, phase.requests(), phase.queries(), phase.p50Millis(), phase.p99Millis());
+    }
+  }
+
   /** Prints one row per tail phase. */
   static void printTail(List<Stampede.TailPhase> phases, PrintStream out) {
     String format = "%-18s %-12s %8s %8s %10s %13s %7s %7s%n";
@@ -172,6 +192,7 @@ public final class StampedeDemo implements Callable<Integer> {
     out.println("serving on " + base + " until Ctrl-C; try:");
     out.println("  curl " + base + UserServer.COLLAPSED + "1");
     out.println("  curl " + base + UserServer.DIRECT + "1");
+    out.println("  curl " + base + UserServer.BATCHED + "1");
     out.println("  curl -s " + base + UserServer.METRICS + " | grep ^singleflight");
     new CountDownLatch(1).await();
   }

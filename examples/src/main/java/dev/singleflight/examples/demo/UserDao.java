@@ -9,6 +9,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,9 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * UserDao reads users from an H2 database in memory, through a pool of JDBC connections, and counts
- * the queries it runs. Each lookup takes at least {@link #QUERY_TIME}: it keeps its connection that
- * long, as a slow query would; {@link #slowDown} makes a share of the lookups slower still, as a slow
- * replica or a lock would. All methods block: call them from a worker thread, never from an event
+ * the queries it runs, one user or many per query. Each lookup takes at least {@link #QUERY_TIME}: it
+ * keeps its connection that long, as a slow query would; {@link #slowDown} makes a share of the
+ * single-user lookups slower still, as a slow replica or a lock would. All methods block: call them
+ * from a worker thread, never from an event
  * loop. Thread-safe.
  */
 public final class UserDao implements AutoCloseable {
@@ -106,6 +111,35 @@ public final class UserDao implements AutoCloseable {
       boolean slow = slowPercent > 0 && slowLookups.nextInt(100) < slowPercent;
       Thread.sleep((slow ? slowTime : QUERY_TIME).toMillis());
       return user;
+    }
+  }
+
+  /**
+   * Looks many users up in one query, {@code SELECT ... WHERE id IN (...)}, and counts it as one
+   * query. Takes at least {@link #QUERY_TIME}, as {@link #find} does.
+   *
+   * @param ids the users' ids, at least one
+   * @return the users found, by id; an id without a user is absent
+   * @throws SQLException when H2 fails
+   * @throws InterruptedException when the thread is interrupted while the query is slow
+   */
+  public Map<Integer, User> findAll(Collection<Integer> ids) throws SQLException, InterruptedException {
+    queries.incrementAndGet();
+    String marks = String.join(", ", Collections.nCopies(ids.size(), "?"));
+    try (Connection c = pool.getConnection();
+         PreparedStatement select = c.prepareStatement("SELECT id, name, email FROM users WHERE id IN (" + marks + ")")) {
+      int index = 1;
+      for (int id : ids) {
+        select.setInt(index++, id);
+      }
+      Map<Integer, User> users = new HashMap<>();
+      try (ResultSet row = select.executeQuery()) {
+        while (row.next()) {
+          users.put(row.getInt(1), new User(row.getInt(1), row.getString(2), row.getString(3)));
+        }
+      }
+      Thread.sleep(QUERY_TIME.toMillis());
+      return users;
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.singleflight.examples.demo;
 
+import dev.singleflight.Batch;
+import dev.singleflight.BatchOptions;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.examples.demo.UserDao.User;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,7 +15,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -27,6 +31,9 @@ import java.util.function.IntFunction;
  *   <li>{@code GET /hedged/users/:id} looks the user up the same way through a second single-flight
  *   verticle, whose slow flights are hedged ({@code hedgeAfter});</li>
  *   <li>{@code GET /direct/users/:id} runs one query per request through {@code executeBlocking};</li>
+ *   <li>{@code GET /batched/users/:id} looks the user up through a {@link Batch}: the ids asked
+ *   within 100 ms share one {@code SELECT ... WHERE id IN (...)} per batch of up to 100, and
+ *   requests for one id share its place in the batch;</li>
  *   <li>{@code GET /health} answers at once;</li>
  *   <li>{@code GET /metrics} answers the Vert.x instance's metrics in the Prometheus text format,
  *   the single-flight verticle's {@code singleflight_*} meters among them.</li>
@@ -42,6 +49,8 @@ public final class UserServer {
   public static final String HEDGED = "/hedged/users/";
   /** Route of the same lookup, one query per request. */
   public static final String DIRECT = "/direct/users/";
+  /** Route of the lookup batched: one query for many ids. */
+  public static final String BATCHED = "/batched/users/";
   /** Route that answers 200 at once, without the database. */
   public static final String HEALTH = "/health";
   /** Route of the metrics, for Prometheus to scrape. */
@@ -49,6 +58,7 @@ public final class UserServer {
 
   private final Vertx vertx;
   private final SingleFlight flights;
+  private final Batch<UserDao.User> batchedUsers;
   private final SingleFlight hedged;
   private final UserDao dao;
   private final PrometheusMeterRegistry registry;
@@ -62,6 +72,7 @@ public final class UserServer {
     this.flights = flights;
     this.hedged = hedged;
     this.dao = dao;
+    this.batchedUsers = batchedUsers(flights, dao, gate);
     this.registry = registry;
   }
 
@@ -117,6 +128,22 @@ public final class UserServer {
     gate.expect(requests);
   }
 
+  /**
+   * The batch of the batched route: its blocking loader runs one query for all the ids of a batch
+   * (the route's ids are numbers), once the stampede has arrived.
+   */
+  private static Batch<UserDao.User> batchedUsers(SingleFlight flights, UserDao dao, StampedeGate gate) {
+    // tag::batch[]
+    // One SELECT ... WHERE id IN (...) per batch, on a worker thread: a batch takes the ids asked
+    // within 100 ms of its first, up to 100 of them.
+    return flights.batch("users", ids -> {
+      gate.awaitAll();
+      Map<Integer, User> found = dao.findAll(ids.stream().map(Integer::valueOf).toList());
+      return found.values().stream().collect(Collectors.toMap(user -> String.valueOf(user.id()), user -> user));
+    }, new BatchOptions().setMaxBatchSize(100).setMaxDelay(100));
+    // end::batch[]
+  }
+
   /** Closes the server. */
   public Future<Void> close() {
     return vertx.undeploy(deploymentId);
@@ -131,12 +158,14 @@ public final class UserServer {
       id -> hedged.flight("user:" + id, () -> find(id))));
     router.get(DIRECT + ":id").handler(ctx -> lookUp(ctx,
       id -> vertx.executeBlocking(() -> find(id), false)));
+    router.get(BATCHED + ":id").handler(ctx -> lookUp(ctx,
+      id -> batchedUsers.get(String.valueOf(id)).map(Optional::ofNullable)));
     router.get(HEALTH).handler(ctx -> answer(ctx, 200, new JsonObject().put("status", "up")));
     router.get(METRICS).handler(PrometheusScrapingHandler.create(registry));
     return router;
   }
 
-  /** The lookup of both routes; blocks, so it runs on a worker thread. */
+  /** The lookup of the collapsed and direct routes; blocks, so it runs on a worker thread. */
   private Optional<User> find(int id) throws Exception {
     gate.awaitAll();
     return dao.find(id);
