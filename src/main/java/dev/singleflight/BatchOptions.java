@@ -5,7 +5,6 @@ import io.vertx.codegen.annotations.DataObject;
 import io.vertx.codegen.json.annotations.JsonGen;
 import io.vertx.core.json.JsonObject;
 
-import java.math.BigDecimal;
 
 /**
  * Options of a {@link Batch}, a Vert.x {@link DataObject} like {@link SingleFlightOptions}: when an
@@ -52,24 +51,9 @@ public class BatchOptions {
    */
   public BatchOptions(JsonObject json) {
     this();
-    wholeNumber(json, "maxBatchSize", 1, Integer.MAX_VALUE);
-    wholeNumber(json, "maxDelay", 0, Long.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxBatchSize", 1, Integer.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxDelay", 0, Long.MAX_VALUE);
     BatchOptionsConverter.fromJson(json, this);
-  }
-
-  /**
-   * @throws IllegalArgumentException naming the field and the value when the field is set to anything
-   * but a JSON number that is a whole number from {@code min} to {@code max}
-   */
-  private static void wholeNumber(JsonObject json, String field, long min, long max) {
-    Object value = json.getValue(field);
-    if (value == null) {
-      return;
-    }
-    BigDecimal number = JsonNumbers.whole(value);
-    if (number == null || number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
-      throw new IllegalArgumentException(field + " must be a whole number from " + min + " to " + max + ", was " + value);
-    }
   }
 
   /** @return these options as JSON, one field per option */

@@ -7,7 +7,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -162,21 +161,21 @@ public class SingleFlightOptions {
   private static JsonObject checked(JsonObject json) {
     typed(json, "address", String.class);
     strings(json, "allowedAddresses");
-    wholeNumber(json, "maxFlightTime", 0, Long.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxFlightTime", 0, Long.MAX_VALUE);
     typed(json, "cancelAbandoned", Boolean.class);
-    wholeNumber(json, "maxInFlight", 0, Integer.MAX_VALUE);
-    wholeNumber(json, "maxWaiters", 0, Integer.MAX_VALUE);
-    wholeNumber(json, "maxKeyLength", 1, Integer.MAX_VALUE);
-    wholeNumber(json, "maxTimeout", 1, MAX_TIMEOUT_LIMIT);
+    JsonNumbers.checkWhole(json, "maxInFlight", 0, Integer.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxWaiters", 0, Integer.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxKeyLength", 1, Integer.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxTimeout", 1, MAX_TIMEOUT_LIMIT);
     typed(json, "workerPoolName", String.class);
-    wholeNumber(json, "workerPoolSize", 1, Integer.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "workerPoolSize", 1, Integer.MAX_VALUE);
     typed(json, "clustered", Boolean.class);
     typed(json, "metricsRegistryName", String.class);
     typed(json, "traceKeys", Boolean.class);
-    wholeNumber(json, "hedgeAfter", 0, Long.MAX_VALUE);
-    wholeNumber(json, "maxHedges", 1, MAX_HEDGES_LIMIT);
+    JsonNumbers.checkWhole(json, "hedgeAfter", 0, Long.MAX_VALUE);
+    JsonNumbers.checkWhole(json, "maxHedges", 1, MAX_HEDGES_LIMIT);
     typed(json, "copyResults", Boolean.class);
-    wholeNumber(json, "clusterRequestTimeout", MIN_CLUSTER_REQUEST_TIMEOUT, MAX_TIMEOUT_LIMIT);
+    JsonNumbers.checkWhole(json, "clusterRequestTimeout", MIN_CLUSTER_REQUEST_TIMEOUT, MAX_TIMEOUT_LIMIT);
     return json;
   }
 
@@ -198,21 +197,6 @@ public class SingleFlightOptions {
           throw new IllegalArgumentException(field + " must hold strings, had " + entry);
         }
       }
-    }
-  }
-
-  /**
-   * @throws IllegalArgumentException naming the field and the value when the field is set to anything
-   * but a JSON number that is a whole number from {@code min} to {@code max}
-   */
-  private static void wholeNumber(JsonObject json, String field, long min, long max) {
-    Object value = json.getValue(field);
-    if (value == null) {
-      return;
-    }
-    BigDecimal number = JsonNumbers.whole(value);
-    if (number == null || number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
-      throw new IllegalArgumentException(field + " must be a whole number from " + min + " to " + max + ", was " + value);
     }
   }
 

@@ -658,4 +658,29 @@ class BatchTest extends FlightTestBase {
     org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class, () -> flights.batch("users", null, new BatchOptions()));
     org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class, () -> flights.batchAsync("users", new Instant(), null));
   }
+
+  /** Batch calls coming faster than the verticle's event loop serves them cannot keep it from another key's flight. */
+  @Test
+  void batchCallsFasterThanTheEventLoopLetAnotherKeysFlightThrough() throws Exception {
+    Batch<String> batch = flights.batchAsync("storm", new Instant(), options(100, 0));
+    CompletableFuture<String> other = new CompletableFuture<>();
+    AtomicInteger made = new AtomicInteger();
+    int most = 1_000_000;
+    Runnable produce = () -> {
+      while (made.get() < most && !other.isDone()) {
+        batch.get("k" + made.incrementAndGet());
+      }
+    };
+    List<Thread> producers = List.of(new Thread(produce), new Thread(produce), new Thread(produce));
+    producers.forEach(Thread::start);
+    while (made.get() < 10_000) {
+      Thread.onSpinWait();
+    }
+    flights.flightAsync("other", () -> Future.succeededFuture("served")).onSuccess(other::complete);
+    for (Thread producer : producers) {
+      producer.join();
+    }
+    assertEquals("served", other.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertTrue(made.get() < most, "the other key's flight waited for all " + most + " batch calls");
+  }
 }

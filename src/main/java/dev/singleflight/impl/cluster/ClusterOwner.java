@@ -69,6 +69,8 @@ final class ClusterOwner {
     String lostToken;
     /** Followers told to ask again whose next join has not come yet: the outcome is kept for them. */
     int askedAgain;
+    /** Whether it came from another owner, whose followers may still be on their way here: its outcome is kept. */
+    boolean adopted;
     /** Whether a node led it already: a next lead is a second execution. */
     boolean led;
     final List<Held> followers = new ArrayList<>();
@@ -284,7 +286,7 @@ final class ClusterOwner {
     }
     remove(flight);
     MultiMap outcome = outcome(result);
-    if (flight.askedAgain > 0) {
+    if (flight.askedAgain > 0 || flight.adopted) {
       // Some follower is between two joins: it gets the outcome when it asks again.
       ended.put(flight.id, new Ended(key, result.body(), outcome, System.nanoTime()));
     }
@@ -434,6 +436,7 @@ final class ClusterOwner {
   /** Takes over a flight that began at another owner, led by {@code leader} (or {@code null}: to be told). */
   private OwnedFlight adopt(String key, String id, String leader, String token) {
     OwnedFlight flight = new OwnedFlight(key, id);
+    flight.adopted = true;
     flight.led = true;
     flight.leader = leader;
     flight.token = leader == null ? null : token;

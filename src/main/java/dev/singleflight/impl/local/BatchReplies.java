@@ -96,7 +96,7 @@ final class BatchReplies {
   private static final class Relay implements Runnable {
     private final EventLoop loop;
     private final ConcurrentLinkedQueue<Waiter> answered = new ConcurrentLinkedQueue<>();
-    /** Set while a task is queued that has not started taking waiters. */
+    /** Set while a task that delivers {@link #answered} is queued or running. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     Relay(EventLoop loop) {
@@ -111,15 +111,21 @@ final class BatchReplies {
     }
 
     /**
-     * Delivers every waiter queued, those that come while it runs included, each on its caller's
-     * context; a caller's handler that throws is reported to that context, and the others are served.
+     * Delivers up to {@link FlightServer#CALLS_PER_TASK} queued waiters, each on its caller's context,
+     * then leaves the loop to its other tasks and queues itself again if waiters remain: answers coming
+     * faster than the loop delivers them cannot keep it from its other work. A caller's handler that
+     * throws is reported to that context, and the others are served.
      */
     @Override
     public void run() {
-      scheduled.set(false);
       Waiter waiter;
-      while ((waiter = answered.poll()) != null) {
+      for (int budget = FlightServer.CALLS_PER_TASK; budget > 0 && (waiter = answered.poll()) != null; budget--) {
         waiter.caller.context().emit(waiter, Waiter::deliver);
+      }
+      scheduled.set(false);
+      // A waiter queued after the last poll found the flag still set: this task queues the next one for it.
+      if (!answered.isEmpty() && scheduled.compareAndSet(false, true)) {
+        loop.execute(this);
       }
     }
   }

@@ -52,13 +52,12 @@ public final class FlightServer {
   /** Set when the verticle collapses calls across the cluster. */
   private ClusterRouter cluster;
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
-  /**
-   * Keys of batches on their way to this instance, from any thread: one task serves all those queued
-   * ({@link #submitBatched}), where each other call is a task of its own.
-   */
-  private final ConcurrentLinkedQueue<ProxyCall> batched = new ConcurrentLinkedQueue<>();
-  /** Set while a task that serves {@link #batched} is queued and has not started taking calls. */
-  private final AtomicBoolean batchedScheduled = new AtomicBoolean();
+  /** Most proxy calls one task serves before the event loop's other tasks get their turn. */
+  static final int CALLS_PER_TASK = 1024;
+  /** Proxy calls on their way to this instance, from any thread, when it is not traced: see {@link #submit}. */
+  private final ConcurrentLinkedQueue<ProxyCall> calls = new ConcurrentLinkedQueue<>();
+  /** Set while a task that serves {@link #calls} is queued or running. */
+  private final AtomicBoolean serving = new AtomicBoolean();
 
   /**
    * @param context the verticle's context; its instance count is the deployment's
@@ -156,56 +155,57 @@ public final class FlightServer {
   }
 
   /**
-   * Hands a proxy call to this instance's event loop; thread-safe. A call that arrives after the
-   * instance stopped fails like a waiting caller would; so does one that finds Vert.x closed.
+   * Hands a proxy call to this instance's event loop; thread-safe. Calls wait in one queue, in the
+   * order they came, and a task serves up to {@link #CALLS_PER_TASK} of them: a call costs no task of
+   * its own (a batch gathers many keys, each a call), calls from one thread keep their order, and
+   * callers faster than the event loop cannot keep it from its other work. Traced, each call is a task
+   * of its own, which carries its caller's trace. A call that arrives after the instance stopped fails
+   * like a waiting caller would; so does one that finds Vert.x closed.
    */
   void submit(ProxyCall call) {
-    try {
-      (tracing == null ? context : tracing.carry(context)).runOnContext(v -> serve(call));
-    } catch (RuntimeException closed) {
-      call.promise().tryFail(flights.stopped());
-    }
-  }
-
-  /**
-   * Hands the call of a key of a batch to this instance's event loop; thread-safe. Calls queued
-   * together are served by one task: a batch gathers many keys, and their calls would otherwise cost
-   * a task each. A call still reaches the instance before any call its thread makes afterwards: the
-   * task that serves it was queued before them. Traced, each call is a task of its own, which carries
-   * its caller's trace.
-   */
-  void submitBatched(ProxyCall call) {
     if (tracing != null) {
-      submit(call);
+      try {
+        tracing.carry(context).runOnContext(v -> serve(call));
+      } catch (RuntimeException closed) {
+        call.promise().tryFail(flights.stopped());
+      }
       return;
     }
-    batched.add(call);
-    if (batchedScheduled.compareAndSet(false, true)) {
-      try {
-        context.runOnContext(v -> serveBatched());
-      } catch (RuntimeException closed) {
-        batchedScheduled.set(false);
-        ProxyCall queued;
-        while ((queued = batched.poll()) != null) {
-          queued.promise().tryFail(flights.stopped());
-        }
+    calls.add(call);
+    if (serving.compareAndSet(false, true)) {
+      schedule();
+    }
+  }
+
+  private void schedule() {
+    try {
+      context.runOnContext(v -> serveQueued());
+    } catch (RuntimeException closed) {
+      ProxyCall queued;
+      while ((queued = calls.poll()) != null) {
+        queued.promise().tryFail(flights.stopped());
       }
+      serving.set(false);
     }
   }
 
   /**
-   * Serves the queued calls of keys of batches, those that come while it runs included. A call whose
-   * serving throws fails alone; the calls after it are still served.
+   * Serves up to {@link #CALLS_PER_TASK} queued calls, then leaves the event loop to its other tasks
+   * and queues itself again if calls remain. A call whose serving throws fails alone.
    */
-  private void serveBatched() {
-    batchedScheduled.set(false);
+  private void serveQueued() {
     ProxyCall call;
-    while ((call = batched.poll()) != null) {
+    for (int budget = CALLS_PER_TASK; budget > 0 && (call = calls.poll()) != null; budget--) {
       try {
         serve(call);
       } catch (RuntimeException e) {
         call.promise().tryFail(e);
       }
+    }
+    serving.set(false);
+    // A call queued after the last poll found the flag still set: this task queues the next one for it.
+    if (!calls.isEmpty() && serving.compareAndSet(false, true)) {
+      schedule();
     }
   }
 

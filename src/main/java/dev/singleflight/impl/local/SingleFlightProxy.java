@@ -152,8 +152,6 @@ public final class SingleFlightProxy implements SingleFlight {
     InstanceGroup verticle = verticle();
     if (verticle == null) {
       promise.fail(noHandlers());
-    } else if (kind == ProxyCall.Kind.BATCH) {
-      verticle.ownerOf(key).submitBatched(new ProxyCall(kind, key, fn, promise, deadline, timed));
     } else {
       verticle.ownerOf(key).submit(new ProxyCall(kind, key, fn, promise, deadline, timed));
     }
