@@ -38,11 +38,6 @@ import static java.util.stream.Collectors.toList;
  */
 public final class BenchReport {
 
-  /** How a panel's title names its unit. */
-  private static final Map<String, String> UNITS = Map.of("µs", "µs until the last caller has the value, lower is better",
-    "B", "bytes per waiting caller, lower is better", "ops/s", "calls per second, higher is better",
-    "ns", "ns of CPU per call (all threads of the JVM), lower is better");
-
   /** A figure in its unit, and how "Every measurement" gives it (with JMH's error or a note). */
   private record Measure(double value, String unit, String text) { }
 
@@ -78,10 +73,8 @@ public final class BenchReport {
         add(key, metric.getJsonObject("scorePercentiles").getDouble("50.0"), "µs",
           " (median of the shots; " + shots + " shots, mean " + number(score) + " ± " + number(error) + ")");
       } else if (result.getString("mode").equals("sample")) {
-        JsonObject percentiles = metric.getJsonObject("scorePercentiles");
-        for (String percentile : List.of("50", "99")) {
-          add(key + " p" + percentile, percentiles.getDouble(percentile + ".0"), "µs", " (of the sampled operations; mean "
-            + number(score) + " ± " + number(error) + ")");
+        for (String p : List.of("50", "99")) {
+          add(key + " p" + p, metric.getJsonObject("scorePercentiles").getDouble(p + ".0"), "µs", " (sampled; mean " + number(score) + ")");
         }
       } else {
         add(key, score, "ops/s", " ± " + format(error, "ops/s"));
@@ -163,11 +156,12 @@ public final class BenchReport {
       DefaultCategoryDataset bars = new DefaultCategoryDataset();
       bars.addValue(null, "library", label.apply(panel.getValue().get(0))); // the library's row first: blue
       for (String key : panel.getValue()) {
-        boolean library = !key.contains("contender=") || key.contains("contender=singleFlight");
+        boolean library = !key.matches(".*contender=(handRolled|caffeine|eventBus|executeBlocking|dataLoader).*");
         bars.addValue(figures.get(key).value(), library ? "library" : "baseline", label.apply(key));
       }
       String unit = figures.get(panel.getValue().get(0)).unit();
-      JFreeChart chart = ChartFactory.createStackedBarChart(panel.getKey() + ": " + UNITS.get(unit), null, null, bars,
+      JFreeChart chart = ChartFactory.createStackedBarChart(panel.getKey() + " (" + unit + (unit.equals("ops/s") ? ", higher" : ", lower")
+        + " is better)", null, null, bars,
         PlotOrientation.HORIZONTAL, false, false, false);
       CategoryPlot plot = chart.getCategoryPlot();
       plot.getRenderer().setSeriesPaint(0, new Color(0x2f6db5));
