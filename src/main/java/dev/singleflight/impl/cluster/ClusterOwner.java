@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.Message;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,13 @@ final class ClusterOwner {
   private record Released(String id, String leader, String token, long at) {
   }
 
+  /** Fresh joins of a key this node just got, held while the previous owner is asked for its flight. */
+  private static final class Handover {
+    final List<Message<Object>> joins = new ArrayList<>();
+    /** The key was forgotten meanwhile: these joins, made before the forget, get a flight that later joins do not find. */
+    boolean forgotten;
+  }
+
   /** The longest a fresh join of a key whose owner just left waits for the key's leader to register, in ms. */
   private static final long HANDOVER_GRACE = 500;
 
@@ -104,7 +112,9 @@ final class ClusterOwner {
   /** Flights released to another owner lately, by key: what a handover answers. */
   private final Map<String, Released> released = new HashMap<>();
   /** Fresh joins of a key this node just got, waiting for the previous owner's answer to a handover. */
-  private final Map<String, List<Message<Object>>> handingOver = new HashMap<>();
+  private final Map<String, Handover> handingOver = new HashMap<>();
+  /** Handovers whose key was forgotten while they waited (no longer in {@link #handingOver}). */
+  private final Set<Handover> forgottenHandovers = new HashSet<>();
 
   /** @param requestTimeout clusterRequestTimeout, in ms */
   ClusterOwner(Vertx vertx, OwnerCalls owners, FlightMetrics metrics, long requestTimeout) {
@@ -153,9 +163,9 @@ final class ClusterOwner {
       follow(flight, join, node);
       return;
     }
-    List<Message<Object>> waiting = handingOver.get(key);
+    Handover waiting = handingOver.get(key);
     if (waiting != null) {
-      waiting.add(join);
+      waiting.joins.add(join);
       return;
     }
     String previous = owners.recentPreviousOwnerOf(key);
@@ -164,46 +174,71 @@ final class ClusterOwner {
       return;
     }
     // The key came to this node lately: its flight, if any, may still be elsewhere.
-    List<Message<Object>> joins = new ArrayList<>();
-    joins.add(join);
-    handingOver.put(key, joins);
+    Handover handover = new Handover();
+    handover.joins.add(join);
+    handingOver.put(key, handover);
     if (!owners.isMember(previous)) {
       // Its owner left: a leader of the key registers as soon as it sees that; give it that long.
-      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> settleHandover(key));
+      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> {
+        if (stillHandingOver(key, handover)) {
+          settleHandover(key, handover, null);
+        }
+      });
       return;
     }
     owners.tell(previous, key, HANDOVER, MultiMap.caseInsensitiveMultiMap()).onComplete(ar -> {
+      if (!stillHandingOver(key, handover)) {
+        return;
+      }
       MultiMap answer = ar.succeeded() ? ar.result().headers() : MultiMap.caseInsensitiveMultiMap();
       String handedId = answer.get(FLIGHT);
       Ended outcome = handedId == null ? null : ended.get(handedId);
       if (outcome != null && outcome.key.equals(key)) {
         // Its leader reported here meanwhile: the joins made while it ran get its outcome.
-        handingOver.remove(key).forEach(held -> answer(held, outcome.body, outcome.headers));
+        handover.joins.forEach(held -> answer(held, outcome.body, outcome.headers));
         return;
       }
-      if (ClusterProtocol.isToken(handedId) && byKey.get(key) == null && !byId.containsKey(handedId)) {
+      OwnedFlight handed = ClusterProtocol.isToken(handedId) ? byId.get(handedId) : null;
+      if (ClusterProtocol.isToken(handedId) && handed == null && (handover.forgotten || byKey.get(key) == null)) {
         String leader = answer.get(LEADER_NODE);
         String token = answer.get(TOKEN);
-        adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
+        handed = adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
+        if (handover.forgotten) {
+          byKey.remove(key, handed);
+        }
       }
-      settleHandover(key);
+      settleHandover(key, handover, handed != null && handed.key.equals(key) ? handed : null);
     });
   }
 
-  /** The fresh joins of a key that came to this node lately follow its flight, or start one. */
-  private void settleHandover(String key) {
-    List<Message<Object>> joins = handingOver.remove(key);
-    if (joins == null) {
-      return;
-    }
-    for (Message<Object> held : joins) {
+  /** @return whether {@code handover} still waits (the verticle did not stop meanwhile); it no longer does after this */
+  private boolean stillHandingOver(String key, Handover handover) {
+    return handingOver.remove(key, handover) || forgottenHandovers.remove(handover);
+  }
+
+  /**
+   * The fresh joins of a key that came to this node lately follow its flight, or start one. When the
+   * key was forgotten while they waited, they follow {@code handed} (the previous owner's flight) or
+   * a flight of their own, which the key's later joins do not find.
+   */
+  private void settleHandover(String key, Handover handover, OwnedFlight handed) {
+    OwnedFlight forgotten = handed;
+    for (Message<Object> held : handover.joins) {
       String joiner = held.headers().get(ClusterProtocol.NODE);
-      OwnedFlight current = byKey.get(key);
-      if (current != null) {
-        follow(current, held, joiner);
-      } else {
-        start(key, held, joiner);
+      if (!handover.forgotten) {
+        OwnedFlight current = byKey.get(key);
+        if (current != null) {
+          follow(current, held, joiner);
+        } else {
+          start(key, held, joiner);
+        }
+        continue;
       }
+      if (forgotten == null) {
+        forgotten = new OwnedFlight(key, ClusterProtocol.newToken());
+        byId.put(forgotten.id, forgotten);
+      }
+      follow(forgotten, held, joiner);
     }
   }
 
@@ -349,6 +384,12 @@ final class ClusterOwner {
   /** Forgets the key: the next join leads a new flight; the followers of the old one keep it. */
   void forget(String key) {
     byKey.remove(key);
+    Handover waiting = handingOver.remove(key);
+    if (waiting != null) {
+      // Its joins came before the forget: the flight they get must not be the one later joins find.
+      waiting.forgotten = true;
+      forgottenHandovers.add(waiting);
+    }
   }
 
   /**
@@ -373,10 +414,12 @@ final class ClusterOwner {
       flight.followers.forEach(follower ->
         follower.join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id)));
     }
-    handingOver.values().forEach(joins -> joins.forEach(ClusterProtocol::retryElsewhere));
+    handingOver.values().forEach(handover -> handover.joins.forEach(ClusterProtocol::retryElsewhere));
+    forgottenHandovers.forEach(handover -> handover.joins.forEach(ClusterProtocol::retryElsewhere));
     byId.clear();
     byKey.clear();
     handingOver.clear();
+    forgottenHandovers.clear();
   }
 
   /**
