@@ -115,6 +115,8 @@ final class ClusterOwner {
   private final Map<String, Handover> handingOver = new HashMap<>();
   /** Handovers whose key was forgotten while they waited (no longer in {@link #handingOver}). */
   private final Set<Handover> forgottenHandovers = new HashSet<>();
+  /** Keys forgotten lately, and when ({@link System#nanoTime()}): a flight from another owner, older, is not theirs. */
+  private final Map<String, Long> forgotten = new HashMap<>();
 
   /** @param requestTimeout clusterRequestTimeout, in ms */
   ClusterOwner(Vertx vertx, OwnerCalls owners, FlightMetrics metrics, long requestTimeout) {
@@ -384,6 +386,7 @@ final class ClusterOwner {
   /** Forgets the key: the next join leads a new flight; the followers of the old one keep it. */
   void forget(String key) {
     byKey.remove(key);
+    forgotten.put(key, System.nanoTime());
     Handover waiting = handingOver.remove(key);
     if (waiting != null) {
       // Its joins came before the forget: the flight they get must not be the one later joins find.
@@ -451,6 +454,7 @@ final class ClusterOwner {
     }
     ended.values().removeIf(outcome -> now - outcome.at > timeoutNanos);
     released.values().removeIf(gone -> now - gone.at > timeoutNanos);
+    forgotten.values().removeIf(at -> now - at > timeoutNanos);
   }
 
   private void start(String key, Message<Object> join, String node) {
@@ -460,7 +464,12 @@ final class ClusterOwner {
     grantLead(flight, join, node);
   }
 
-  /** Takes over a flight that began at another owner, led by {@code leader} (or {@code null}: to be told). */
+  /**
+   * Takes over a flight that began at another owner, led by {@code leader} (or {@code null}: to be
+   * told). It becomes the key's flight unless the key was forgotten here lately (within
+   * clusterRequestTimeout, as long as a handover may take): it began before that forget, so that
+   * the key's next join must not find it.
+   */
   private OwnedFlight adopt(String key, String id, String leader, String token) {
     OwnedFlight flight = new OwnedFlight(key, id);
     flight.adopted = true;
@@ -469,7 +478,9 @@ final class ClusterOwner {
     flight.token = leader == null ? null : token;
     flight.awaitingLeader = leader == null;
     flight.heard = System.nanoTime();
-    byKey.putIfAbsent(key, flight);
+    if (!forgotten.containsKey(key)) {
+      byKey.putIfAbsent(key, flight);
+    }
     byId.put(id, flight);
     return flight;
   }
