@@ -247,53 +247,6 @@ class ClusterBoundsTest {
   }
 
   /**
-   * A forget that reaches a key's new owner while the owner holds the key's first join, asking the
-   * previous owner for its flight (handover), is kept: the held join leads a flight that the next
-   * call does not join, so that call runs and is answered, though the older flight never ends. Before
-   * the fix, the held join's flight became the key's flight after the forget, and the next caller
-   * waited for it for ever.
-   */
-  @Test
-  void aForgetWhileTheOwnerAsksThePreviousOwnerForTheFlightStillHoldsForTheNextCall() throws Exception {
-    String address = "forget-handover.flight";
-    String key = keyOwnedBy(2, "forget-handover-");
-    List<Runnable> heldHandovers = new ArrayList<>();
-    CountDownLatch handoverHeld = new CountDownLatch(1);
-    for (int i = 0; i < 2; i++) {
-      Handler<DeliveryContext<Object>> holder = delivery -> {
-        boolean handover = delivery.message().address().contains(address + ".node.")
-          && "handover".equals(delivery.message().headers().get("singleflight-op"))
-          && key.equals(delivery.message().headers().get("singleflight-key"));
-        Context context = Vertx.currentContext();
-        synchronized (heldHandovers) {
-          if (handover && handoverHeld.getCount() > 0) {
-            heldHandovers.add(() -> context.runOnContext(v -> delivery.next()));
-            handoverHeld.countDown();
-            return;
-          }
-        }
-        delivery.next();
-      };
-      int at = i;
-      cluster.node(at).eventBus().addInboundInterceptor(holder);
-      cleanUps.add(() -> cluster.node(at).eventBus().removeInboundInterceptor(holder));
-    }
-    // Node 2 deploys last: for clusterRequestTimeout, it asks node 0 or 1 for the flight of a key it owns.
-    deploy(address, o -> o.setClusterRequestTimeout(60_000));
-    Promise<String> never = Promise.promise();
-    Future<String> old = SingleFlight.createProxy(cluster.node(0), address).flightAsync(key, never::future);
-    ClusterTest.awaitLatch(handoverHeld);
-    await(cluster.node(1).eventBus().request(address, new JsonObject().put("key", key),
-      new DeliveryOptions().addHeader("action", "forget")));
-    synchronized (heldHandovers) {
-      heldHandovers.forEach(Runnable::run);
-    }
-    assertEquals("fresh", await(SingleFlight.createProxy(cluster.node(2), address).flight(key, () -> "fresh")));
-    never.complete("old");
-    assertEquals("old", await(old));
-  }
-
-  /**
    * A forget that reaches a key's new owner before the leader of the key's flight, which began at the
    * previous owner, registers there, is kept: the new owner takes that flight over for its own
    * callers, but the next call does not join it, and is answered though the older flight never ends.

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -71,6 +72,19 @@ final class ClusterMessages {
       if (left <= 0) {
         throw new AssertionError("only " + count(op, key) + " of " + count + " '" + op + "' messages for key '" + key
           + "' arrived: " + received);
+      }
+      wait(left);
+    }
+  }
+
+  /** Waits until node {@code to} has received a message of {@code op} for {@code key} from each node of {@code from}. */
+  synchronized void awaitSenders(String op, String key, int to, Set<Integer> from) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!bySender(op, key, to).keySet().containsAll(from)) {
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (left <= 0) {
+        throw new AssertionError("node " + to + " got '" + op + "' messages for key '" + key + "' from " + bySender(op, key, to).keySet()
+          + " only, not from all of " + from + ": " + received);
       }
       wait(left);
     }

@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Completable;
 import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,11 +12,17 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
+import org.infinispan.configuration.parsing.ParserRegistry;
+import org.infinispan.manager.DefaultCacheManager;
 import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
 import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 
@@ -30,11 +37,20 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Real clustered Vert.x instances in this JVM, on loopback: Hazelcast with a TCP-IP join on
- * 127.0.0.1, multicast and auto-detection off, and a random cluster name so that runs never meet.
- * Hazelcast logs through java.util.logging, at the levels of src/test/resources/logging.properties.
+ * Real clustered Vert.x instances in this JVM, on loopback, with a random cluster name so that runs
+ * never meet. The cluster manager is Hazelcast, or Infinispan with {@code -Dsingleflight.cluster=infinispan}
+ * (surefire's {@code infinispan-cluster} execution runs this package so):
+ * <ul>
+ *   <li>Hazelcast: a TCP-IP join on 127.0.0.1, multicast and auto-detection off. It logs through
+ *   java.util.logging, at the levels of src/test/resources/logging.properties.</li>
+ *   <li>Infinispan: the caches of vertx-infinispan's default configuration over the JGroups stack of
+ *   src/test/resources/infinispan-loopback-jgroups.xml (127.0.0.1, members found in memory).</li>
+ * </ul>
  */
 public final class ClusterNodes implements AutoCloseable {
+
+  /** The cluster manager of every cluster made here: {@code hazelcast} (the default) or {@code infinispan}. */
+  public static final String CLUSTER_MANAGER = System.getProperty("singleflight.cluster", "hazelcast");
 
   /**
    * The loggers that warn as members join or leave. A member that joins may get its first partitions
@@ -45,9 +61,10 @@ public final class ClusterNodes implements AutoCloseable {
    * to endpoint ... Connection refused", "Member ... is suspected to be dead", "Mastership of ... is
    * accepted" when it was the master), sends operations to it or answers its own ("Not Member!",
    * "Cannot send response"), and the clustered event bus sends to it before its subscriptions are gone
-   * ("Connecting to server ... failed"). Members of these clusters join and leave only when a test or
+   * ("Connecting to server ... failed"). On Infinispan, JGroups drops the last messages of a member that
+   * left ("dropped message ... from non-member"). Members of these clusters join and leave only when a test or
    * its setup says so, so the loggers of Hazelcast's partitions, membership and operations, of its
-   * connection errors and of the clustered event bus are lowered to SEVERE from {@link #start} to
+   * connection errors, of JGroups and of the clustered event bus are lowered to SEVERE from {@link #start} to
    * {@link #close()}, and only then. Held so that the levels stick.
    */
   private static final List<Logger> MEMBERSHIP = List.of(
@@ -55,10 +72,13 @@ public final class ClusterNodes implements AutoCloseable {
     Logger.getLogger("com.hazelcast.internal.cluster"),
     Logger.getLogger("com.hazelcast.spi.impl.operationservice"),
     Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerConnectionErrorHandler"),
+    Logger.getLogger("org.jgroups"),
     Logger.getLogger("io.vertx.core.eventbus.impl.clustered.ClusteredEventBus"));
 
   private final String clusterName = "singleflight-test-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
+  /** Each node's Infinispan cluster manager, by index; empty on Hazelcast. */
+  private final List<OwningInfinispanClusterManager> infinispanManagers = new ArrayList<>();
   /** Each node's Micrometer registry, when started with metrics; else empty. */
   private final List<MeterRegistry> registries = new ArrayList<>();
   private final List<String> registryNames = new ArrayList<>();
@@ -127,6 +147,104 @@ public final class ClusterNodes implements AutoCloseable {
   }
 
   private Vertx add(int index) throws Exception {
+    VertxOptions options = new VertxOptions()
+      .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
+    if (haGroups != null) {
+      options.setHAEnabled(true).setHAGroup(haGroups.get(index)).setQuorumSize(1);
+    }
+    VertxBuilder builder = Vertx.builder().withClusterManager(clusterManager(index));
+    if (metrics) {
+      MeterRegistry registry = new SimpleMeterRegistry();
+      // vertx-micrometer-metrics keeps one registry per name in the JVM: each node takes a name of its own.
+      String registryName = "cluster-node-" + UUID.randomUUID();
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName(registryName));
+      registryNames.add(registryName);
+      builder.withMetrics(new MicrometerMetricsFactory(registry));
+      registries.add(registry);
+    }
+    if (tracer != null) {
+      options.setTracingOptions(new OpenTelemetryOptions());
+      builder.withTracer(tracer);
+    }
+    Vertx vertx = await(builder.with(options).buildClustered());
+    nodes.add(vertx);
+    return vertx;
+  }
+
+  private ClusterManager clusterManager(int index) throws IOException {
+    return switch (CLUSTER_MANAGER) {
+      case "hazelcast" -> hazelcast(index);
+      case "infinispan" -> infinispan();
+      default -> throw new IllegalArgumentException("-Dsingleflight.cluster is hazelcast or infinispan, not " + CLUSTER_MANAGER);
+    };
+  }
+
+  /**
+   * An Infinispan cluster manager over a cache manager made here: its transport takes this cluster's name
+   * (the configuration file cannot vary it). The cache manager joins the cluster as it starts.
+   */
+  private ClusterManager infinispan() throws IOException {
+    ConfigurationBuilderHolder holder = new ParserRegistry().parse(ClusterNodes.class.getResource("/infinispan-loopback.xml"));
+    holder.getGlobalConfigurationBuilder().transport().clusterName(clusterName);
+    OwningInfinispanClusterManager clusterManager = new OwningInfinispanClusterManager(new DefaultCacheManager(holder, true));
+    infinispanManagers.add(clusterManager);
+    return clusterManager;
+  }
+
+  /**
+   * Vert.x's Infinispan cluster manager over a cache manager made here, which must be stopped once the
+   * node left the cluster: the cluster manager leaves a cache manager it was given running, and the node
+   * would stay a member. {@link #closeNode} stops it once the node's Vert.x has closed (stopping it as the
+   * cluster manager leaves races vertx-infinispan's last updates of the event bus's subscriptions, which
+   * then fail as "Unhandled exception"s); a leave that is not part of a close (Vert.x HA simulating a
+   * kill) stops it at once, and the registrations the node's Vert.x removes afterwards, as it closes, are
+   * gone already (removing them from a stopped cache manager would fail the close hook, and the close
+   * would wait for ever).
+   */
+  private static final class OwningInfinispanClusterManager extends InfinispanClusterManager {
+
+    private final DefaultCacheManager cacheManager;
+    private Vertx vertx;
+    /** Set before the node's Vert.x is closed: the cache manager is stopped afterwards, by {@link #closeNode}. */
+    private volatile boolean closing;
+    /** Set once the cache manager is stopped by a leave that was not part of a close. */
+    private volatile boolean left;
+
+    OwningInfinispanClusterManager(DefaultCacheManager cacheManager) {
+      super(cacheManager);
+      this.cacheManager = cacheManager;
+    }
+
+    @Override
+    public void init(Vertx vertx) {
+      this.vertx = vertx;
+      super.init(vertx);
+    }
+
+    @Override
+    public void leave(Completable<Void> promise) {
+      if (closing) {
+        super.leave(promise);
+        return;
+      }
+      super.leave((ignored, failure) -> vertx.<Void>executeBlocking(() -> {
+        cacheManager.stop();
+        left = true;
+        return null;
+      }, false).onComplete(stopped -> promise.complete(null, failure != null ? failure : stopped.cause())));
+    }
+
+    @Override
+    public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+      if (left) {
+        promise.succeed();
+      } else {
+        super.removeRegistration(address, registrationInfo, promise);
+      }
+    }
+  }
+
+  private ClusterManager hazelcast(int index) {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(clusterName);
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
@@ -144,28 +262,7 @@ public final class ClusterNodes implements AutoCloseable {
     for (int port : ports) {
       join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + port);
     }
-    VertxOptions options = new VertxOptions()
-      .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));
-    if (haGroups != null) {
-      options.setHAEnabled(true).setHAGroup(haGroups.get(index)).setQuorumSize(1);
-    }
-    VertxBuilder builder = Vertx.builder().withClusterManager(new HazelcastClusterManager(config));
-    if (metrics) {
-      MeterRegistry registry = new SimpleMeterRegistry();
-      // vertx-micrometer-metrics keeps one registry per name in the JVM: each node takes a name of its own.
-      String registryName = "cluster-node-" + UUID.randomUUID();
-      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setRegistryName(registryName));
-      registryNames.add(registryName);
-      builder.withMetrics(new MicrometerMetricsFactory(registry));
-      registries.add(registry);
-    }
-    if (tracer != null) {
-      options.setTracingOptions(new OpenTelemetryOptions());
-      builder.withTracer(tracer);
-    }
-    Vertx vertx = await(builder.with(options).buildClustered());
-    nodes.add(vertx);
-    return vertx;
+    return new HazelcastClusterManager(config);
   }
 
   /** @return the name of the Micrometer registry of node {@code i}, started with metrics */
@@ -208,9 +305,19 @@ public final class ClusterNodes implements AutoCloseable {
     }
   }
 
-  /** Closes node {@code i} and waits until it is closed. */
+  /** Closes node {@code i} and waits until it is closed (on Infinispan: and has left the cluster). */
   public void closeNode(int i) throws Exception {
-    await(nodes.get(i).close());
+    if (infinispanManagers.isEmpty()) {
+      await(nodes.get(i).close());
+      return;
+    }
+    OwningInfinispanClusterManager clusterManager = infinispanManagers.get(i);
+    clusterManager.closing = true;
+    try {
+      await(nodes.get(i).close());
+    } finally {
+      clusterManager.cacheManager.stop();
+    }
   }
 
   /**
@@ -222,7 +329,7 @@ public final class ClusterNodes implements AutoCloseable {
     try {
       for (int i = nodes.size() - 1; i >= 0; i--) {
         try {
-          await(nodes.get(i).close());
+          closeNode(i);
         } catch (Exception ignored) {
           // Already closed by the test.
         }

@@ -8,7 +8,6 @@ import io.vertx.core.eventbus.Message;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -90,13 +89,6 @@ final class ClusterOwner {
   private record Released(String id, String leader, String token, long at) {
   }
 
-  /** Fresh joins of a key this node just got, held while the previous owner is asked for its flight. */
-  private static final class Handover {
-    final List<Message<Object>> joins = new ArrayList<>();
-    /** The key was forgotten meanwhile: these joins, made before the forget, get a flight that later joins do not find. */
-    boolean forgotten;
-  }
-
   /** The longest a fresh join of a key whose owner just left waits for the key's leader to register, in ms. */
   private static final long HANDOVER_GRACE = 500;
 
@@ -112,9 +104,7 @@ final class ClusterOwner {
   /** Flights released to another owner lately, by key: what a handover answers. */
   private final Map<String, Released> released = new HashMap<>();
   /** Fresh joins of a key this node just got, waiting for the previous owner's answer to a handover. */
-  private final Map<String, Handover> handingOver = new HashMap<>();
-  /** Handovers whose key was forgotten while they waited (no longer in {@link #handingOver}). */
-  private final Set<Handover> forgottenHandovers = new HashSet<>();
+  private final Map<String, List<Message<Object>>> handingOver = new HashMap<>();
   /** Keys forgotten lately, and when ({@link System#nanoTime()}): a flight from another owner, older, is not theirs. */
   private final Map<String, Long> forgotten = new HashMap<>();
 
@@ -165,9 +155,9 @@ final class ClusterOwner {
       follow(flight, join, node);
       return;
     }
-    Handover waiting = handingOver.get(key);
+    List<Message<Object>> waiting = handingOver.get(key);
     if (waiting != null) {
-      waiting.joins.add(join);
+      waiting.add(join);
       return;
     }
     String previous = owners.recentPreviousOwnerOf(key);
@@ -176,20 +166,17 @@ final class ClusterOwner {
       return;
     }
     // The key came to this node lately: its flight, if any, may still be elsewhere.
-    Handover handover = new Handover();
-    handover.joins.add(join);
-    handingOver.put(key, handover);
+    List<Message<Object>> joins = new ArrayList<>();
+    joins.add(join);
+    handingOver.put(key, joins);
     if (!owners.isMember(previous)) {
       // Its owner left: a leader of the key registers as soon as it sees that; give it that long.
-      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> {
-        if (stillHandingOver(key, handover)) {
-          settleHandover(key, handover, null);
-        }
-      });
+      vertx.setTimer(Math.min(HANDOVER_GRACE, Math.max(1, timeoutNanos / 4_000_000)), t -> settleHandover(key, joins));
       return;
     }
     owners.tell(previous, key, HANDOVER, MultiMap.caseInsensitiveMultiMap()).onComplete(ar -> {
-      if (!stillHandingOver(key, handover)) {
+      if (handingOver.get(key) != joins) {
+        // The key was forgotten meanwhile: these joins were settled then.
         return;
       }
       MultiMap answer = ar.succeeded() ? ar.result().headers() : MultiMap.caseInsensitiveMultiMap();
@@ -197,50 +184,36 @@ final class ClusterOwner {
       Ended outcome = handedId == null ? null : ended.get(handedId);
       if (outcome != null && outcome.key.equals(key)) {
         // Its leader reported here meanwhile: the joins made while it ran get its outcome.
-        handover.joins.forEach(held -> answer(held, outcome.body, outcome.headers));
+        handingOver.remove(key).forEach(held -> answer(held, outcome.body, outcome.headers));
         return;
       }
-      OwnedFlight handed = ClusterProtocol.isToken(handedId) ? byId.get(handedId) : null;
-      if (ClusterProtocol.isToken(handedId) && handed == null && (handover.forgotten || byKey.get(key) == null)) {
+      if (ClusterProtocol.isToken(handedId) && byKey.get(key) == null && !byId.containsKey(handedId)) {
         String leader = answer.get(LEADER_NODE);
         String token = answer.get(TOKEN);
-        handed = adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
-        if (handover.forgotten) {
-          byKey.remove(key, handed);
-        }
+        adopt(key, handedId, owners.isMember(leader) ? leader : null, ClusterProtocol.isToken(token) ? token : null);
       }
-      settleHandover(key, handover, handed != null && handed.key.equals(key) ? handed : null);
+      settleHandover(key, joins);
     });
   }
 
-  /** @return whether {@code handover} still waits (the verticle did not stop meanwhile); it no longer does after this */
-  private boolean stillHandingOver(String key, Handover handover) {
-    return handingOver.remove(key, handover) || forgottenHandovers.remove(handover);
+  /** The fresh joins of a key that came to this node lately follow its flight, or start one; unless forgotten meanwhile. */
+  private void settleHandover(String key, List<Message<Object>> joins) {
+    if (handingOver.get(key) != joins) {
+      return;
+    }
+    handingOver.remove(key);
+    settle(key, joins);
   }
 
-  /**
-   * The fresh joins of a key that came to this node lately follow its flight, or start one. When the
-   * key was forgotten while they waited, they follow {@code handed} (the previous owner's flight) or
-   * a flight of their own, which the key's later joins do not find.
-   */
-  private void settleHandover(String key, Handover handover, OwnedFlight handed) {
-    OwnedFlight forgotten = handed;
-    for (Message<Object> held : handover.joins) {
+  private void settle(String key, List<Message<Object>> joins) {
+    for (Message<Object> held : joins) {
       String joiner = held.headers().get(ClusterProtocol.NODE);
-      if (!handover.forgotten) {
-        OwnedFlight current = byKey.get(key);
-        if (current != null) {
-          follow(current, held, joiner);
-        } else {
-          start(key, held, joiner);
-        }
-        continue;
+      OwnedFlight current = byKey.get(key);
+      if (current != null) {
+        follow(current, held, joiner);
+      } else {
+        start(key, held, joiner);
       }
-      if (forgotten == null) {
-        forgotten = new OwnedFlight(key, ClusterProtocol.newToken());
-        byId.put(forgotten.id, forgotten);
-      }
-      follow(forgotten, held, joiner);
     }
   }
 
@@ -387,11 +360,13 @@ final class ClusterOwner {
   void forget(String key) {
     byKey.remove(key);
     forgotten.put(key, System.nanoTime());
-    Handover waiting = handingOver.remove(key);
-    if (waiting != null) {
-      // Its joins came before the forget: the flight they get must not be the one later joins find.
-      waiting.forgotten = true;
-      forgottenHandovers.add(waiting);
+    List<Message<Object>> held = handingOver.remove(key);
+    if (held != null) {
+      // Joins held for a handover came before the forget: they go on in a flight of their own, which no
+      // later join finds (the previous owner's answer is ignored). They waited for ever on the flight the
+      // handover then adopted, which the forget had missed, and so did every later join.
+      settle(key, held);
+      byKey.remove(key);
     }
   }
 
@@ -417,12 +392,10 @@ final class ClusterOwner {
       flight.followers.forEach(follower ->
         follower.join.reply(null, new DeliveryOptions().addHeader(ROLE, WAIT).addHeader(FLIGHT, flight.id)));
     }
-    handingOver.values().forEach(handover -> handover.joins.forEach(ClusterProtocol::retryElsewhere));
-    forgottenHandovers.forEach(handover -> handover.joins.forEach(ClusterProtocol::retryElsewhere));
+    handingOver.values().forEach(joins -> joins.forEach(ClusterProtocol::retryElsewhere));
     byId.clear();
     byKey.clear();
     handingOver.clear();
-    forgottenHandovers.clear();
   }
 
   /**

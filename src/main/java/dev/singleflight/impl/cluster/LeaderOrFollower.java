@@ -163,19 +163,26 @@ final class LeaderOrFollower implements Execution {
 
   /**
    * Ends the led flight on the verticle's event loop, whatever thread completed the function: the
-   * outcome goes to the owner first, so that the other nodes' callers are not kept waiting while this
-   * node's callers are answered.
+   * outcome goes to the owner first, and this node's callers get it once the owner has taken it (or
+   * could not), so that a call made on any node after a caller got the outcome never joins the ended
+   * flight at the owner: on a cluster manager whose event bus delivers the leader's report after
+   * another node's join (Infinispan), it did.
    */
   private void finish(AsyncResult<Object> result) {
     boolean reports = leads && !lost && !abandoned;
     stopLeading();
-    try {
-      if (reports) {
-        report(result);
-      }
-    } finally {
+    if (!reports) {
       settle(result);
+      return;
     }
+    Future<?> reported;
+    try {
+      reported = report(result);
+    } catch (RuntimeException e) {
+      settle(result);
+      throw e;
+    }
+    reported.onComplete(ar -> settle(result));
   }
 
   private void settle(AsyncResult<Object> result) {
@@ -216,14 +223,13 @@ final class LeaderOrFollower implements Execution {
    * waits for ever. When this node traces, the report carries its execution span's
    * {@code traceparent}, which the owner passes on to the followers.
    */
-  private void report(AsyncResult<Object> result) {
+  private Future<?> report(AsyncResult<Object> result) {
     MultiMap headers = leaderHeaders();
     if (trace != null) {
       headers.set(TRACE, trace);
     }
     if (result.failed()) {
-      sendReport(null, failure(headers, result.cause()), true);
-      return;
+      return sendReport(null, failure(headers, result.cause()), true);
     }
     Object value = result.result();
     try {
@@ -233,21 +239,22 @@ final class LeaderOrFollower implements Execution {
         json.toBuffer();
       }
     } catch (RuntimeException notJson) {
-      sendReport(null, failure(headers, cannotCross(value, notJson)), true);
-      return;
+      return sendReport(null, failure(headers, cannotCross(value, notJson)), true);
     }
-    sendReport(value, headers.set(OUTCOME, SUCCESS), false);
+    return sendReport(value, headers.set(OUTCOME, SUCCESS), false);
   }
 
-  private void sendReport(Object body, MultiMap headers, boolean isFailure) {
+  /** @return a Future completed once the owner answered the report, or it failed */
+  private Future<?> sendReport(Object body, MultiMap headers, boolean isFailure) {
     Future<Message<Object>> sent = owners.call(key, RESULT, body, headers).reply.future();
-    sent.onFailure(lost -> {
+    return sent.recover(lost -> {
       // The owner refused it, did not answer in time, or no owner listened: its followers ask again.
       // Anything else happened on the way: the value cannot cross nodes.
       if (!isFailure && !(lost instanceof ReplyException) && !(lost instanceof TimeoutException)
         && !(lost instanceof IllegalStateException)) {
-        sendReport(null, failure(leaderHeaders(), cannotCross(body, lost)), true);
+        return sendReport(null, failure(leaderHeaders(), cannotCross(body, lost)), true).mapEmpty();
       }
+      return Future.succeededFuture();
     });
   }
 
