@@ -4,10 +4,14 @@ import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
 import dev.singleflight.impl.cluster.RendezvousHash;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -240,5 +244,59 @@ class ClusterBoundsTest {
     release.countDown();
     assertEquals("from node 0", await(leader));
     assertEquals(1.0, moves(address));
+  }
+
+  /**
+   * A forget that reaches a key's new owner before the leader of the key's flight, which began at the
+   * previous owner, registers there, is kept: the new owner takes that flight over for its own
+   * callers, but the next call does not join it, and is answered though the older flight never ends.
+   * Before the fix, the registration made the older flight the key's flight again, and the next
+   * caller waited for it for ever.
+   */
+  @Test
+  void aForgetBeforeTheLeaderRegistersWithTheNewOwnerStillHoldsForTheNextCall() throws Exception {
+    String address = "forget-moved.flight";
+    String key = keyOwnedBy(2, "forget-moved-");
+    List<Runnable> heldLeads = new ArrayList<>();
+    CountDownLatch leadHeld = new CountDownLatch(1);
+    Handler<DeliveryContext<Object>> holder = delivery -> {
+      boolean lead = delivery.message().address().contains(address + ".node.")
+        && "lead".equals(delivery.message().headers().get("singleflight-op"))
+        && key.equals(delivery.message().headers().get("singleflight-key"));
+      Context context = Vertx.currentContext();
+      synchronized (heldLeads) {
+        if (lead && leadHeld.getCount() > 0) {
+          heldLeads.add(() -> context.runOnContext(v -> delivery.next()));
+          leadHeld.countDown();
+          return;
+        }
+      }
+      delivery.next();
+    };
+    cluster.node(2).eventBus().addInboundInterceptor(holder);
+    cleanUps.add(() -> cluster.node(2).eventBus().removeInboundInterceptor(holder));
+    for (int i = 0; i < 2; i++) {
+      deployments.add(await(cluster.node(i).deployVerticle(new SingleFlightVerticle(new SingleFlightOptions()
+        .setAddress(address).setClustered(true).setClusterRequestTimeout(60_000)))));
+    }
+    Promise<String> never = Promise.promise();
+    CountDownLatch started = new CountDownLatch(1);
+    Future<String> old = SingleFlight.createProxy(cluster.node(0), address).flightAsync(key, () -> {
+      started.countDown();
+      return never.future();
+    });
+    ClusterTest.awaitLatch(started);
+    // Node 2 now owns the key: node 0, leading its flight, registers there (held until after the forget).
+    deployments.add(await(cluster.node(2).deployVerticle(new SingleFlightVerticle(new SingleFlightOptions()
+      .setAddress(address).setClustered(true).setClusterRequestTimeout(60_000)))));
+    ClusterTest.awaitLatch(leadHeld);
+    await(cluster.node(1).eventBus().request(address, new JsonObject().put("key", key),
+      new DeliveryOptions().addHeader("action", "forget")));
+    synchronized (heldLeads) {
+      heldLeads.forEach(Runnable::run);
+    }
+    assertEquals("fresh", await(SingleFlight.createProxy(cluster.node(2), address).flight(key, () -> "fresh")));
+    never.complete("old");
+    assertEquals("old", await(old));
   }
 }

@@ -105,6 +105,8 @@ final class ClusterOwner {
   private final Map<String, Released> released = new HashMap<>();
   /** Fresh joins of a key this node just got, waiting for the previous owner's answer to a handover. */
   private final Map<String, List<Message<Object>>> handingOver = new HashMap<>();
+  /** Keys forgotten lately, and when ({@link System#nanoTime()}): a flight from another owner, older, is not theirs. */
+  private final Map<String, Long> forgotten = new HashMap<>();
 
   /** @param requestTimeout clusterRequestTimeout, in ms */
   ClusterOwner(Vertx vertx, OwnerCalls owners, FlightMetrics metrics, long requestTimeout) {
@@ -357,6 +359,7 @@ final class ClusterOwner {
   /** Forgets the key: the next join leads a new flight; the followers of the old one keep it. */
   void forget(String key) {
     byKey.remove(key);
+    forgotten.put(key, System.nanoTime());
     List<Message<Object>> held = handingOver.remove(key);
     if (held != null) {
       // Joins held for a handover came before the forget: they go on in a flight of their own, which no
@@ -424,6 +427,7 @@ final class ClusterOwner {
     }
     ended.values().removeIf(outcome -> now - outcome.at > timeoutNanos);
     released.values().removeIf(gone -> now - gone.at > timeoutNanos);
+    forgotten.values().removeIf(at -> now - at > timeoutNanos);
   }
 
   private void start(String key, Message<Object> join, String node) {
@@ -433,7 +437,12 @@ final class ClusterOwner {
     grantLead(flight, join, node);
   }
 
-  /** Takes over a flight that began at another owner, led by {@code leader} (or {@code null}: to be told). */
+  /**
+   * Takes over a flight that began at another owner, led by {@code leader} (or {@code null}: to be
+   * told). It becomes the key's flight unless the key was forgotten here lately (within
+   * clusterRequestTimeout, as long as a handover may take): it began before that forget, so that
+   * the key's next join must not find it.
+   */
   private OwnedFlight adopt(String key, String id, String leader, String token) {
     OwnedFlight flight = new OwnedFlight(key, id);
     flight.adopted = true;
@@ -442,7 +451,9 @@ final class ClusterOwner {
     flight.token = leader == null ? null : token;
     flight.awaitingLeader = leader == null;
     flight.heard = System.nanoTime();
-    byKey.putIfAbsent(key, flight);
+    if (!forgotten.containsKey(key)) {
+      byKey.putIfAbsent(key, flight);
+    }
     byId.put(id, flight);
     return flight;
   }
