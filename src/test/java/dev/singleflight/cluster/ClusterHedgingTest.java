@@ -90,11 +90,18 @@ class ClusterHedgingTest {
   @Test
   void theOwnerOfAJsonFlightsKeyHedgesItWithAnotherDownstreamRequest() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    cluster.node(0).eventBus().consumer("cluster.slow.service", (Message<Object> message) -> {
-      if (received.incrementAndGet() == 2) {
+    await(cluster.node(0).eventBus().consumer("cluster.slow.service", (Message<Object> message) -> {
+      if (message.headers().contains("probe")) {
+        message.reply(null);
+      } else if (received.incrementAndGet() == 2) {
         message.reply(new JsonObject().put("from", "second request"));
       }
-    });
+    }).completion());
+    // The key's owner may be either node: both must see the service before the flight (Infinispan makes a
+    // registration known to the other members a little after the registering node).
+    for (int node = 0; node < 2; node++) {
+      ClusterNodes.awaitReachable(cluster.node(node), "cluster.slow.service");
+    }
     JsonObject request = new JsonObject().put("key", "json-hedged").put("address", "cluster.slow.service");
     List<Future<Object>> callers = new ArrayList<>();
     for (int node = 0; node < 2; node++) {

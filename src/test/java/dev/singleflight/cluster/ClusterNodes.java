@@ -10,7 +10,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.RegistrationInfo;
@@ -336,6 +339,26 @@ public final class ClusterNodes implements AutoCloseable {
       }
     } finally {
       MEMBERSHIP.forEach(logger -> logger.setLevel(null));
+    }
+  }
+
+  /**
+   * Waits until {@code node} reaches a consumer of {@code address} that answers a request with a header
+   * {@code probe} (a registration reaches the other members a little after its own node on some cluster
+   * managers); at most 60 s.
+   */
+  public static void awaitReachable(Vertx node, String address) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        await(node.eventBus().request(address, null, new DeliveryOptions().addHeader("probe", "true").setSendTimeout(5_000)));
+        return;
+      } catch (ReplyException unreachable) {
+        if (unreachable.failureType() != ReplyFailure.NO_HANDLERS || System.nanoTime() > deadline) {
+          throw unreachable;
+        }
+        Thread.sleep(20);
+      }
     }
   }
 
