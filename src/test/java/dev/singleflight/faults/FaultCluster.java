@@ -5,8 +5,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -171,24 +169,6 @@ final class FaultCluster implements AutoCloseable {
   List<String> keysAmong(List<String> keys, int owner, List<Integer> among) {
     List<String> memberIds = among.stream().map(nodeIds::get).toList();
     return keys.stream().filter(key -> RendezvousHash.ownerOf(key, memberIds).equals(nodeIds.get(owner))).toList();
-  }
-
-  /** @return {@code count} distinct free ports of 127.0.0.1 */
-  static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        sockets.add(socket);
-        ports.add(socket.getLocalPort());
-      }
-      return ports;
-    } finally {
-      for (ServerSocket socket : sockets) {
-        socket.close();
-      }
-    }
   }
 
   /** @return the first {@code count} keys {@code key-<n>} that node {@code owner} owns among {@code among} */

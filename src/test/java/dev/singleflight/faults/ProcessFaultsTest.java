@@ -1,5 +1,6 @@
 package dev.singleflight.faults;
 
+import dev.singleflight.examples.cluster.NodeProcess;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -54,7 +55,7 @@ class ProcessFaultsTest {
     for (int i = 0; i < planned; i++) {
       hosts.add("127.0.0.1");
     }
-    cluster = new FaultCluster(hosts, FaultCluster.freePorts(planned), i -> List.of(), List.of(), verticleOptions);
+    cluster = new FaultCluster(hosts, NodeProcess.freePorts(planned), i -> List.of(), List.of(), verticleOptions);
     cluster.start(nodes);
   }
 

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * closes the node's stdin, which makes the node exit; a node still running after
  * {@link #EXIT_SECONDS} is killed.
  */
-final class NodeProcess implements AutoCloseable {
+public final class NodeProcess implements AutoCloseable {
 
   /** How long a node may take to exit once its stdin is closed, in seconds. */
   static final long EXIT_SECONDS = 10;
@@ -83,7 +83,7 @@ final class NodeProcess implements AutoCloseable {
   }
 
   /** @return {@code count} distinct free ports of 127.0.0.1, for the nodes' Hazelcast members */
-  static List<Integer> freePorts(int count) throws IOException {
+  public static List<Integer> freePorts(int count) throws IOException {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       List<Integer> ports = new ArrayList<>();
