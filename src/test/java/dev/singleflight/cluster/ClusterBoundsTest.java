@@ -3,7 +3,6 @@ package dev.singleflight.cluster;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
-import dev.singleflight.impl.cluster.RendezvousHash;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -84,18 +83,6 @@ class ClusterBoundsTest {
     return moves;
   }
 
-  static String keyOwnedBy(int owner, String prefix) {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < NODES; i++) {
-      members.add(cluster.nodeId(i));
-    }
-    for (int k = 0; ; k++) {
-      if (RendezvousHash.ownerOf(prefix + k, members).equals(cluster.nodeId(owner))) {
-        return prefix + k;
-      }
-    }
-  }
-
   /** From now on node {@code at} drops what {@code filter} picks among the messages it receives for {@code address}. */
   void drop(int at, String address, java.util.function.Predicate<DeliveryContext<Object>> filter) {
     Handler<DeliveryContext<Object>> dropper = delivery -> {
@@ -117,7 +104,7 @@ class ClusterBoundsTest {
   void aSilentOwnerFailsTheOtherNodesCallersWithATimeoutAndTheLeaderStillGetsItsValue() throws Exception {
     String address = "silent-owner.flight";
     deploy(address, o -> o.setClusterRequestTimeout(1_000));
-    String key = keyOwnedBy(2, "silent-owner-");
+    String key = cluster.keyOwnedBy(2, "silent-owner-");
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch started = new CountDownLatch(1);
     Future<String> leader = SingleFlight.createProxy(cluster.node(0), address).flight(key, () -> {
@@ -148,7 +135,7 @@ class ClusterBoundsTest {
   void aFlightTheLeaderGaveUpAtMaxFlightTimeIsNotJoinedAgain() throws Exception {
     String address = "gave-up.flight";
     deploy(address, o -> o.setMaxFlightTime(1_000));
-    String key = keyOwnedBy(2, "gave-up-");
+    String key = cluster.keyOwnedBy(2, "gave-up-");
     Promise<String> never = Promise.promise();
     Future<String> stuck = SingleFlight.createProxy(cluster.node(0), address).flightAsync(key, never::future);
     assertInstanceOf(TimeoutException.class, ClusterTest.failureOf(stuck));
@@ -163,7 +150,7 @@ class ClusterBoundsTest {
   void aFlightTheLeaderCancelledWhenItsCallersLeftIsLedByTheWaitingNode() throws Exception {
     String address = "cancelled-leader.flight";
     deploy(address, o -> o.setCancelAbandoned(true));
-    String key = keyOwnedBy(2, "cancelled-leader-");
+    String key = cluster.keyOwnedBy(2, "cancelled-leader-");
     Promise<String> never = Promise.promise();
     CountDownLatch started = new CountDownLatch(1);
     Future<String> impatient = SingleFlight.createProxy(cluster.node(0), address).flightAsync(key, () -> {
@@ -188,7 +175,7 @@ class ClusterBoundsTest {
   void aLeaderUndeployedMidFlightHandsTheLeadToTheWaitingNode() throws Exception {
     String address = "undeployed-leader.flight";
     deploy(address, o -> o.setWorkerPoolName("undeployed-leader-pool"));
-    String key = keyOwnedBy(2, "undeployed-leader-");
+    String key = cluster.keyOwnedBy(2, "undeployed-leader-");
     CountDownLatch neverReleased = new CountDownLatch(1);
     CountDownLatch started = new CountDownLatch(1);
     Future<String> leader = SingleFlight.createProxy(cluster.node(0), address).flight(key, () -> {
@@ -223,7 +210,7 @@ class ClusterBoundsTest {
   void aSilentLeaderLosesTheLeadToTheWaitingNodeAfterClusterRequestTimeout() throws Exception {
     String address = "silent-leader.flight";
     deploy(address, o -> o.setClusterRequestTimeout(1_000));
-    String key = keyOwnedBy(2, "silent-leader-");
+    String key = cluster.keyOwnedBy(2, "silent-leader-");
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch started = new CountDownLatch(1);
     String leaderId = cluster.nodeId(0);
@@ -256,7 +243,7 @@ class ClusterBoundsTest {
   @Test
   void aForgetBeforeTheLeaderRegistersWithTheNewOwnerStillHoldsForTheNextCall() throws Exception {
     String address = "forget-moved.flight";
-    String key = keyOwnedBy(2, "forget-moved-");
+    String key = cluster.keyOwnedBy(2, "forget-moved-");
     List<Runnable> heldLeads = new ArrayList<>();
     CountDownLatch leadHeld = new CountDownLatch(1);
     Handler<DeliveryContext<Object>> holder = delivery -> {

@@ -1,6 +1,7 @@
 package dev.singleflight.cluster;
 
 import com.hazelcast.config.Config;
+import dev.singleflight.impl.cluster.RendezvousHash;
 import com.hazelcast.config.JoinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -290,6 +291,19 @@ public final class ClusterNodes implements AutoCloseable {
   /** @return the cluster-manager id of node {@code i} */
   public String nodeId(int i) {
     return ((VertxInternal) nodes.get(i)).clusterManager().getNodeId();
+  }
+
+  /** @return the first key {@code <prefix><n>} that node {@code owner} owns among all the nodes */
+  public String keyOwnedBy(int owner, String prefix) {
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      members.add(nodeId(i));
+    }
+    for (int k = 0; ; k++) {
+      if (RendezvousHash.ownerOf(prefix + k, members).equals(nodeId(owner))) {
+        return prefix + k;
+      }
+    }
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.singleflight.cluster;
 import dev.singleflight.SingleFlight;
 import dev.singleflight.SingleFlightOptions;
 import dev.singleflight.SingleFlightVerticle;
-import dev.singleflight.impl.cluster.RendezvousHash;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -81,19 +80,6 @@ class ClusterProtocolTest {
     return "__singleflight.internal." + address + ".node." + cluster.nodeId(node);
   }
 
-  /** @return a key that node {@code owner} owns among all nodes */
-  static String keyOwnedBy(int owner, String prefix) {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < NODES; i++) {
-      members.add(cluster.nodeId(i));
-    }
-    for (int k = 0; ; k++) {
-      if (RendezvousHash.ownerOf(prefix + k, members).equals(cluster.nodeId(owner))) {
-        return prefix + k;
-      }
-    }
-  }
-
   static Future<Message<Object>> send(int to, Object body, MultiMap headers) {
     return cluster.node(0).eventBus().request(nodeAddress(SingleFlightOptions.DEFAULT_ADDRESS, to), body,
       new DeliveryOptions().setHeaders(headers));
@@ -148,7 +134,7 @@ class ClusterProtocolTest {
 
   @Test
   void forgedResultsAreRefusedAndEveryCallerGetsTheLeadersValue() throws Exception {
-    String key = keyOwnedBy(2, "forged-");
+    String key = cluster.keyOwnedBy(2, "forged-");
     AtomicReference<String> flightId = new AtomicReference<>();
     // What a peer can learn by listening: the flight's id, which the owner tells every node of the flight.
     Handler<DeliveryContext<Object>> sniffer = delivery -> {
@@ -202,7 +188,7 @@ class ClusterProtocolTest {
 
   @Test
   void aForgedJoinWithoutAKeyIs400AndOneFromANonMemberIsToldToAskElsewhere() throws Exception {
-    String key = keyOwnedBy(2, "nonmember-");
+    String key = cluster.keyOwnedBy(2, "nonmember-");
     Throwable noKey = ClusterTest.failureOf(send(2, null, headers("singleflight-op", "join", "singleflight-node", cluster.nodeId(0))));
     assertEquals(400, ((ReplyException) noKey).failureCode());
     Message<Object> stranger = await(send(2, null, headers("singleflight-op", "join", "singleflight-key", key,
@@ -219,7 +205,7 @@ class ClusterProtocolTest {
    */
   @Test
   void aFakeLeaderHoldsItsKeyAtMostClusterRequestTimeout() throws Exception {
-    String key = keyOwnedBy(2, "fake-leader-");
+    String key = cluster.keyOwnedBy(2, "fake-leader-");
     Message<Object> granted = await(send(2, null, headers("singleflight-op", "join", "singleflight-key", key,
       "singleflight-node", cluster.nodeId(1))));
     assertEquals("leader", granted.headers().get("singleflight-role"));
@@ -236,7 +222,7 @@ class ClusterProtocolTest {
   @ParameterizedTest
   @ValueSource(strings = {"9223372036854775807", "1e19", "1e300"})
   void aJsonTimeoutAtTheEdgeOfLongIsAnsweredByARemoteOwner(String timeout) throws Exception {
-    String key = keyOwnedBy(2, "edge-");
+    String key = cluster.keyOwnedBy(2, "edge-");
     JsonObject request = new JsonObject("{\"key\":\"" + key + "\",\"address\":\"echo.internal\",\"body\":\"value\",\"timeout\":"
       + timeout + "}");
     assertEquals("value", await(cluster.node(0).eventBus().request(SingleFlightOptions.DEFAULT_ADDRESS, request).map(Message::body)));
@@ -283,8 +269,8 @@ class ClusterProtocolTest {
       deployments.add(await(node.deployVerticle(new SingleFlightVerticle(options(address)))));
     }
     try {
-      String a = keyOwnedBy(2, "late-a-");
-      String b = keyOwnedBy(2, "late-b-");
+      String a = cluster.keyOwnedBy(2, "late-a-");
+      String b = cluster.keyOwnedBy(2, "late-b-");
       CountDownLatch releaseA = new CountDownLatch(1);
       CountDownLatch startedA = new CountDownLatch(1);
       Future<String> callA = SingleFlight.createProxy(cluster.node(0), address).flight(a, () -> {

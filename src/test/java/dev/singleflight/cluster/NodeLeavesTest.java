@@ -66,19 +66,6 @@ class NodeLeavesTest {
     throw new AssertionError("no owner of " + key);
   }
 
-  /** @return a key owned by node {@code owner} */
-  String keyOwnedBy(int owner) {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < NODES; i++) {
-      members.add(cluster.nodeId(i));
-    }
-    for (int k = 0; ; k++) {
-      if (RendezvousHash.ownerOf("key-" + k, members).equals(cluster.nodeId(owner))) {
-        return "key-" + k;
-      }
-    }
-  }
-
   static Future<String> call(Vertx node, String key, CountDownLatch release, String value) {
     return SingleFlight.createProxy(node).flight(key, () -> {
       if (!release.await(60, TimeUnit.SECONDS)) {
@@ -95,7 +82,7 @@ class NodeLeavesTest {
    */
   @Test
   void theOwnerLeavingMidFlightKeepsTheLeaderAndItsCallersGetItsValue() throws Exception {
-    String key = keyOwnedBy(2);
+    String key = cluster.keyOwnedBy(2, "key-");
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger followerRuns = new AtomicInteger();
     List<Future<String>> leaderCalls = new ArrayList<>();
@@ -126,7 +113,7 @@ class NodeLeavesTest {
 
   @Test
   void theLeaderLeavingMidFlightHandsTheLeadToAFollower() throws Exception {
-    String key = keyOwnedBy(2);
+    String key = cluster.keyOwnedBy(2, "key-");
     CountDownLatch neverReleased = new CountDownLatch(1);
     call(cluster.node(0), key, neverReleased, "from node 0");
     messages.await("join", key, 1);
@@ -149,7 +136,7 @@ class NodeLeavesTest {
 
   @Test
   void aFlightWhoseLeaderNodeLeftIsCountedAsAClusterMoveByItsOwner() throws Exception {
-    String key = keyOwnedBy(2);
+    String key = cluster.keyOwnedBy(2, "key-");
     CountDownLatch neverReleased = new CountDownLatch(1);
     call(cluster.node(0), key, neverReleased, "from node 0");
     messages.await("join", key, 1);
